@@ -1,0 +1,1 @@
+//! AIC block index, fork choice, reorgs, mempool and block templates

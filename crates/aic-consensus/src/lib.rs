@@ -1,0 +1,1 @@
+//! Pure consensus rules of AIC: proof of work, ASERT, block and transaction validity

@@ -1,0 +1,1 @@
+//! The AIC state transition function: accounts, transfers, fees and the sparse Merkle state root

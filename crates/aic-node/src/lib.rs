@@ -1,0 +1,1 @@
+//! AIC node composition root: config, services, built-in CPU miner, shutdown

@@ -1,0 +1,231 @@
+//! Chain parameters of each network, passed explicitly wherever rules need them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::amount::Amount;
+use crate::block::Block;
+use crate::hash::Hash256;
+use crate::header::BlockHeader;
+use crate::height::Height;
+use crate::target::CompactTarget;
+use crate::tx::{Coinbase, Transaction};
+
+/// The networks AIC runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Network {
+    /// The production network.
+    Mainnet,
+    /// The public test network.
+    Testnet,
+    /// A local development network: easy proof of work, fast blocks.
+    Devnet,
+}
+
+/// A network name that is none of `mainnet`, `testnet`, `devnet`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown network {0:?}: expected mainnet, testnet or devnet")]
+pub struct NetworkParseError(pub String);
+
+impl Network {
+    /// The bech32m prefix of addresses on this network.
+    pub const fn address_prefix(self) -> &'static str {
+        match self {
+            Network::Mainnet => "aic",
+            Network::Testnet => "taic",
+            Network::Devnet => "daic",
+        }
+    }
+
+    /// The network's name as used in configuration and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Network::Mainnet => "mainnet",
+            Network::Testnet => "testnet",
+            Network::Devnet => "devnet",
+        }
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Network {
+    type Err = NetworkParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "mainnet" | "main" => Ok(Network::Mainnet),
+            "testnet" | "test" => Ok(Network::Testnet),
+            "devnet" | "dev" => Ok(Network::Devnet),
+            _ => Err(NetworkParseError(s.to_owned())),
+        }
+    }
+}
+
+/// The parameters that make a network: everything consensus needs besides the blocks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainParams {
+    /// Which network these are.
+    pub network: Network,
+    /// Chain id signed into every transaction.
+    pub chain_id: u32,
+    /// Target time between blocks, in seconds (ASERT's ideal block time).
+    pub block_interval_secs: u64,
+    /// ASERT half-life in seconds: a chain this far ahead of schedule doubles its difficulty.
+    pub asert_half_life_secs: u64,
+    /// The easiest target allowed, and the genesis block's target.
+    pub pow_limit: CompactTarget,
+    /// Subsidy of the first blocks.
+    pub initial_subsidy: Amount,
+    /// Blocks between halvings of the subsidy.
+    pub halving_interval: u64,
+    /// Largest encoded block.
+    pub max_block_bytes: usize,
+    /// Most transactions in a block, the coinbase included.
+    pub max_block_txs: usize,
+    /// How far a block's time may be ahead of the validating node's clock.
+    pub max_future_block_secs: u64,
+    /// Deepest reorganisation a node performs.
+    pub max_reorg_depth: u64,
+    /// Genesis header time.
+    pub genesis_time: u32,
+    /// Genesis header nonce (meets `pow_limit`).
+    pub genesis_nonce: u32,
+    /// Default HTTP API port.
+    pub default_api_port: u16,
+}
+
+impl ChainParams {
+    /// The parameters of `network`.
+    pub fn for_network(network: Network) -> ChainParams {
+        match network {
+            Network::Mainnet => Self::mainnet(),
+            Network::Testnet => Self::testnet(),
+            Network::Devnet => Self::devnet(),
+        }
+    }
+
+    /// Mainnet: one-minute blocks, one-hour ASERT half-life.
+    pub fn mainnet() -> ChainParams {
+        ChainParams {
+            network: Network::Mainnet,
+            chain_id: 0x4149_4301,
+            block_interval_secs: 60,
+            asert_half_life_secs: 3_600,
+            pow_limit: CompactTarget(0x1e0f_ffff),
+            initial_subsidy: Amount::from_units(50 * Amount::UNITS_PER_AIC),
+            halving_interval: 2_100_000,
+            max_block_bytes: 2_000_000,
+            max_block_txs: 10_000,
+            max_future_block_secs: 2 * 60 * 60,
+            max_reorg_depth: 100,
+            genesis_time: 1_790_000_000,
+            genesis_nonce: 457_175,
+            default_api_port: 7450,
+        }
+    }
+
+    /// Testnet: mainnet's rules under another chain id, prefix and genesis.
+    pub fn testnet() -> ChainParams {
+        ChainParams {
+            network: Network::Testnet,
+            chain_id: 0x4149_4302,
+            genesis_time: 1_790_000_001,
+            genesis_nonce: 595_664,
+            ..Self::mainnet()
+        }
+    }
+
+    /// Devnet: two-second blocks, a one-minute half-life and the easiest target, so one CPU
+    /// mines it at once and ASERT settles within minutes.
+    pub fn devnet() -> ChainParams {
+        ChainParams {
+            network: Network::Devnet,
+            chain_id: 0x4149_4303,
+            block_interval_secs: 2,
+            asert_half_life_secs: 60,
+            pow_limit: CompactTarget(0x207f_ffff),
+            halving_interval: 100_000,
+            genesis_time: 1_790_000_002,
+            genesis_nonce: 0,
+            ..Self::mainnet()
+        }
+    }
+
+    /// The subsidy of the block at `height`: halves every `halving_interval` blocks, zero
+    /// after 64 halvings.
+    pub fn subsidy(&self, height: Height) -> Amount {
+        let halvings = height.0 / self.halving_interval.max(1);
+        if halvings >= 64 {
+            return Amount::ZERO;
+        }
+        Amount::from_units(self.initial_subsidy.to_units() >> halvings)
+    }
+
+    /// The genesis block: a coinbase that pays nobody over an empty state.
+    pub fn genesis_block(&self) -> Block {
+        let coinbase = Transaction::Coinbase(Coinbase {
+            height: Height::GENESIS,
+            extranonce: [0; 8],
+            state_root: Hash256::ZERO,
+            payouts: Vec::new(),
+        });
+        let merkle_root = coinbase.txid();
+        Block {
+            header: BlockHeader {
+                version: 1,
+                prev_hash: Hash256::ZERO,
+                merkle_root,
+                time: self.genesis_time,
+                bits: self.pow_limit,
+                nonce: self.genesis_nonce,
+            },
+            txs: vec![coinbase],
+        }
+    }
+
+    /// The genesis block's hash.
+    pub fn genesis_hash(&self) -> Hash256 {
+        self.genesis_block().hash()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genesis_blocks_meet_their_targets_and_differ() {
+        let mut hashes = Vec::new();
+        for net in [Network::Mainnet, Network::Testnet, Network::Devnet] {
+            let p = ChainParams::for_network(net);
+            let g = p.genesis_block();
+            let target = p.pow_limit.to_target().unwrap();
+            assert!(target.is_met_by(&g.hash()), "{net} genesis nonce");
+            hashes.push(g.hash());
+        }
+        hashes.dedup();
+        assert_eq!(hashes.len(), 3);
+    }
+
+    #[test]
+    fn subsidy_halves() {
+        let p = ChainParams::mainnet();
+        assert_eq!(p.subsidy(Height(0)), p.initial_subsidy);
+        assert_eq!(
+            p.subsidy(Height(p.halving_interval)).to_units(),
+            p.initial_subsidy.to_units() / 2
+        );
+        assert_eq!(p.subsidy(Height(p.halving_interval * 64)), Amount::ZERO);
+    }
+
+    #[test]
+    fn network_names_parse() {
+        assert_eq!("devnet".parse::<Network>(), Ok(Network::Devnet));
+        assert!("moon".parse::<Network>().is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! AIC HTTP API: REST, Bitcoin-style JSON-RPC

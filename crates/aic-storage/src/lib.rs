@@ -1,0 +1,1 @@
+//! redb tables for AIC blocks, block index, state and undo data
