@@ -1,0 +1,594 @@
+//! The block index, fork choice by cumulative work, reorganisations, and the mempool around
+//! them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use aic_consensus::{
+    asert::next_bits, check_block_structure, check_header, check_tx_stateless, median_time_past,
+    HeaderContext, TxError, MEDIAN_TIME_SPAN,
+};
+use aic_ledger::{Account, BlockOutcome, Ledger};
+use aic_primitives::{
+    Address, Block, ChainParams, Coinbase, CompactTarget, Encode, Hash256, Height, SignedTx,
+    Transaction,
+};
+use aic_storage::{BlockStatus, IndexEntry, Store, WriteBatch};
+
+use crate::error::ChainError;
+use crate::mempool::{AccountView, Mempool, MempoolConfig};
+use crate::template::BlockTemplate;
+
+/// The chain's configuration.
+#[derive(Clone, Debug, Default)]
+pub struct ChainConfig {
+    /// Mempool limits and policy.
+    pub mempool: MempoolConfig,
+}
+
+/// The result of an accepted block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockAccepted {
+    /// The block's hash.
+    pub hash: Hash256,
+    /// Its height.
+    pub height: Height,
+    /// True if it is now the tip.
+    pub is_tip: bool,
+    /// Main-chain blocks that were undone to switch to it.
+    pub reorg_depth: u64,
+}
+
+/// The current tip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tip {
+    /// Tip hash.
+    pub hash: Hash256,
+    /// Tip index record.
+    pub entry: IndexEntry,
+}
+
+/// Where a transaction is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxLookup {
+    /// The transaction.
+    pub tx: Transaction,
+    /// Its block and height, `None` while in the mempool.
+    pub block: Option<(Hash256, Height)>,
+}
+
+/// The chain: block index, main chain, state and mempool, backed by a [`Store`].
+///
+/// # Invariants
+/// - `main[h]` is the hash of the main-chain block at height `h`; its last entry is the tip,
+///   the valid block with the most cumulative work seen first.
+/// - `ledger` is the state after the tip.
+/// - Every change made for a block is written in one store transaction before the call
+///   returns.
+#[derive(Debug)]
+pub struct Chain {
+    params: ChainParams,
+    store: Store,
+    index: HashMap<Hash256, IndexEntry>,
+    main: Vec<Hash256>,
+    ledger: Ledger,
+    mempool: Mempool,
+}
+
+/// A main-chain block undone during a reorganisation.
+struct Disconnected {
+    hash: Hash256,
+    height: Height,
+    block: Block,
+}
+
+/// A block connected during a reorganisation.
+struct Connected {
+    hash: Hash256,
+    height: Height,
+    block: Block,
+    outcome: BlockOutcome,
+}
+
+impl Chain {
+    /// Opens the chain stored at `path`, creating it with the genesis block if new.
+    pub fn open(params: ChainParams, path: &Path, config: ChainConfig) -> Result<Chain, ChainError> {
+        let genesis = params.genesis_block();
+        let genesis_hash = genesis.hash();
+        let store = Store::open(path, genesis_hash)?;
+        if store.tip()?.is_none() {
+            let target = params
+                .pow_limit
+                .to_target()
+                .map_err(|e| ChainError::Inconsistent(format!("pow limit: {e}")))?;
+            let entry = IndexEntry {
+                header: genesis.header,
+                height: Height::GENESIS,
+                chain_work: target.work(),
+                status: BlockStatus::Valid,
+            };
+            let txids = genesis.txs.iter().map(Transaction::txid).collect();
+            store.write(&WriteBatch {
+                new_blocks: vec![(genesis_hash, genesis.to_bytes(), entry)],
+                connected: vec![(genesis_hash, Height::GENESIS, txids, Default::default())],
+                tip: Some(genesis_hash),
+                ..Default::default()
+            })?;
+        }
+        let index: HashMap<Hash256, IndexEntry> = store.load_index()?.into_iter().collect();
+        let main = store.load_main_chain()?;
+        let tip = store.tip()?;
+        if main.last().copied() != tip {
+            return Err(ChainError::Inconsistent(format!(
+                "main chain ends at {:?}, tip is {tip:?}",
+                main.last()
+            )));
+        }
+        let ledger = Ledger::from_accounts(store.load_accounts()?);
+        let chain = Chain {
+            params,
+            store,
+            index,
+            main,
+            ledger,
+            mempool: Mempool::new(config.mempool),
+        };
+        let tip_block = chain.block(&chain.tip().hash)?.ok_or_else(|| {
+            ChainError::Inconsistent("the tip block is not stored".to_owned())
+        })?;
+        let committed = tip_block
+            .txs
+            .first()
+            .and_then(Transaction::as_coinbase)
+            .map(|c| c.state_root);
+        if committed != Some(chain.ledger.state_root()) {
+            return Err(ChainError::Inconsistent(format!(
+                "stored accounts have root {}, the tip commits to {committed:?}",
+                chain.ledger.state_root()
+            )));
+        }
+        Ok(chain)
+    }
+
+    /// The chain parameters.
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// The tip.
+    pub fn tip(&self) -> Tip {
+        let hash = *self.main.last().unwrap_or(&Hash256::ZERO);
+        let entry = self.index[&hash];
+        Tip { hash, entry }
+    }
+
+    /// The tip's height.
+    pub fn height(&self) -> Height {
+        Height(self.main.len().saturating_sub(1) as u64)
+    }
+
+    /// The main-chain block hash at `height`.
+    pub fn hash_at(&self, height: Height) -> Option<Hash256> {
+        self.main.get(usize::try_from(height.0).ok()?).copied()
+    }
+
+    /// The index record of a known block.
+    pub fn entry(&self, hash: &Hash256) -> Option<&IndexEntry> {
+        self.index.get(hash)
+    }
+
+    /// True if `hash` is on the main chain.
+    pub fn is_main(&self, hash: &Hash256) -> bool {
+        self.index
+            .get(hash)
+            .is_some_and(|e| self.hash_at(e.height) == Some(*hash))
+    }
+
+    /// A stored block.
+    pub fn block(&self, hash: &Hash256) -> Result<Option<Block>, ChainError> {
+        Ok(self.store.block(hash)?)
+    }
+
+    /// A stored block's canonical bytes.
+    pub fn block_bytes(&self, hash: &Hash256) -> Result<Option<Vec<u8>>, ChainError> {
+        Ok(self.store.block_bytes(hash)?)
+    }
+
+    /// The confirmed state of an account.
+    pub fn account(&self, address: &Address) -> Account {
+        self.ledger.account(address)
+    }
+
+    /// The nonce the account's next new transaction should carry, counting the mempool.
+    pub fn next_nonce(&self, address: &Address) -> u64 {
+        self.mempool
+            .pending_nonce(address)
+            .unwrap_or(self.ledger.account(address).nonce)
+    }
+
+    /// The state root after the tip.
+    pub fn state_root(&self) -> Hash256 {
+        self.ledger.state_root()
+    }
+
+    /// The mempool.
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+
+    /// Finds a transaction in the main chain or the mempool.
+    pub fn find_tx(&self, txid: &Hash256) -> Result<Option<TxLookup>, ChainError> {
+        if let Some(tx) = self.mempool.get(txid) {
+            return Ok(Some(TxLookup {
+                tx: Transaction::Signed(*tx),
+                block: None,
+            }));
+        }
+        let Some((hash, pos)) = self.store.tx_location(txid)? else {
+            return Ok(None);
+        };
+        let block = self
+            .block(&hash)?
+            .ok_or_else(|| ChainError::Inconsistent(format!("indexed block {hash} missing")))?;
+        let height = self.index.get(&hash).map(|e| e.height).unwrap_or_default();
+        Ok(block.txs.get(pos as usize).map(|tx| TxLookup {
+            tx: tx.clone(),
+            block: Some((hash, height)),
+        }))
+    }
+
+    /// The bits required of a child of `parent`.
+    pub fn next_bits(&self, parent: &IndexEntry) -> CompactTarget {
+        next_bits(&self.params, parent.height, parent.header.time)
+    }
+
+    /// Median time of `parent` and up to ten of its ancestors.
+    pub fn median_time_past(&self, parent: &Hash256) -> u32 {
+        let mut times = Vec::with_capacity(MEDIAN_TIME_SPAN);
+        let mut cur = Some(*parent);
+        while let Some(hash) = cur {
+            let Some(e) = self.index.get(&hash) else { break };
+            times.push(e.header.time);
+            if times.len() == MEDIAN_TIME_SPAN || e.height == Height::GENESIS {
+                break;
+            }
+            cur = Some(e.header.prev_hash);
+        }
+        median_time_past(&times)
+    }
+
+    /// Validates and stores a block; switches to its chain if that has more work.
+    ///
+    /// `now` is the node's clock in Unix seconds. On error nothing changes, except that a
+    /// block found to break a stateful rule is remembered as invalid.
+    pub fn submit_block(&mut self, block: Block, now: u64) -> Result<BlockAccepted, ChainError> {
+        let hash = block.hash();
+        if let Some(e) = self.index.get(&hash) {
+            return Err(match e.status {
+                BlockStatus::Invalid => ChainError::KnownInvalid(hash),
+                BlockStatus::Valid => ChainError::Duplicate(hash),
+            });
+        }
+        let prev = block.header.prev_hash;
+        let parent = *self
+            .index
+            .get(&prev)
+            .ok_or(ChainError::UnknownParent(prev))?;
+        if parent.status == BlockStatus::Invalid {
+            return Err(ChainError::InvalidParent(prev));
+        }
+        let height = Height(parent.height.0 + 1);
+        let ctx = HeaderContext {
+            expected_bits: self.next_bits(&parent),
+            median_time_past: self.median_time_past(&prev),
+            now,
+        };
+        check_header(&self.params, &block.header, &ctx)?;
+        let bytes = block.to_bytes();
+        check_block_structure(&self.params, &block, height, bytes.len())?;
+        let target = block
+            .header
+            .bits
+            .to_target()
+            .map_err(aic_consensus::BlockError::InvalidBits)?;
+        let entry = IndexEntry {
+            header: block.header,
+            height,
+            chain_work: parent.chain_work.saturating_add(target.work()),
+            status: BlockStatus::Valid,
+        };
+        let tip = self.tip();
+        if entry.chain_work <= tip.entry.chain_work {
+            self.store.write(&WriteBatch {
+                new_blocks: vec![(hash, bytes, entry)],
+                ..Default::default()
+            })?;
+            self.index.insert(hash, entry);
+            return Ok(BlockAccepted {
+                hash,
+                height,
+                is_tip: false,
+                reorg_depth: 0,
+            });
+        }
+        let (fork_height, branch) = self.branch_from_main(prev);
+        let depth = tip.entry.height.0 - fork_height.0;
+        if depth > self.params.max_reorg_depth {
+            return Err(ChainError::ReorgTooDeep {
+                depth,
+                max: self.params.max_reorg_depth,
+            });
+        }
+        self.index.insert(hash, entry);
+        let mut batch = WriteBatch {
+            new_blocks: vec![(hash, bytes, entry)],
+            ..Default::default()
+        };
+        let mut branch = branch;
+        branch.push(hash);
+        let result = self.reorganize(fork_height, &branch, block, &mut batch);
+        if let Err(e) = self.store.write(&batch) {
+            // Memory and disk disagree now; start again from what the disk holds.
+            self.reload()?;
+            return Err(e.into());
+        }
+        if let Err(e) = result {
+            return Err(e);
+        }
+        Ok(BlockAccepted {
+            hash,
+            height,
+            is_tip: true,
+            reorg_depth: depth,
+        })
+    }
+
+    /// The blocks from the main chain's fork point up to `hash` (exclusive of the fork
+    /// point, ascending), and the fork point's height.
+    fn branch_from_main(&self, hash: Hash256) -> (Height, Vec<Hash256>) {
+        let mut branch = Vec::new();
+        let mut cur = hash;
+        while let Some(e) = self.index.get(&cur) {
+            if self.hash_at(e.height) == Some(cur) {
+                branch.reverse();
+                return (e.height, branch);
+            }
+            branch.push(cur);
+            cur = e.header.prev_hash;
+        }
+        branch.reverse();
+        (Height::GENESIS, branch)
+    }
+
+    /// Undoes the main chain down to `fork_height` and connects `branch` (ascending; the last
+    /// hash is `new_block`'s). On a stateful rule failure the old chain is restored, the
+    /// failing block and its descendants are marked invalid in `batch`, and the error is
+    /// returned.
+    fn reorganize(
+        &mut self,
+        fork_height: Height,
+        branch: &[Hash256],
+        new_block: Block,
+        batch: &mut WriteBatch,
+    ) -> Result<(), ChainError> {
+        let mut disconnected = Vec::new();
+        while self.height() > fork_height {
+            let hash = *self.main.last().unwrap_or(&Hash256::ZERO);
+            let height = self.height();
+            let block = self.stored_block(&hash)?;
+            let undo = self
+                .store
+                .undo(&hash)?
+                .ok_or_else(|| ChainError::Inconsistent(format!("undo of {hash} missing")))?;
+            self.ledger.undo_block(&undo);
+            self.main.pop();
+            disconnected.push(Disconnected {
+                hash,
+                height,
+                block,
+            });
+        }
+        let mut blocks = Vec::with_capacity(branch.len());
+        if let Some((_, side)) = branch.split_last() {
+            for hash in side {
+                blocks.push((*hash, self.stored_block(hash)?));
+            }
+        }
+        blocks.extend(branch.last().map(|h| (*h, new_block)));
+        let mut connected: Vec<Connected> = Vec::new();
+        for (i, (hash, block)) in blocks.into_iter().enumerate() {
+            let height = Height(fork_height.0 + 1 + i as u64);
+            match self.ledger.apply_block(&self.params, &block, height) {
+                Ok(outcome) => {
+                    self.main.push(hash);
+                    connected.push(Connected {
+                        hash,
+                        height,
+                        block,
+                        outcome,
+                    });
+                }
+                Err(e) => {
+                    self.roll_back(connected, disconnected)?;
+                    self.mark_invalid(&branch[i..], batch);
+                    return Err(e.into());
+                }
+            }
+        }
+        self.finish_reorg(disconnected, connected, batch);
+        Ok(())
+    }
+
+    fn stored_block(&self, hash: &Hash256) -> Result<Block, ChainError> {
+        self.block(hash)?
+            .ok_or_else(|| ChainError::Inconsistent(format!("block {hash} missing")))
+    }
+
+    fn roll_back(
+        &mut self,
+        connected: Vec<Connected>,
+        disconnected: Vec<Disconnected>,
+    ) -> Result<(), ChainError> {
+        for c in connected.iter().rev() {
+            self.ledger.undo_block(&c.outcome.undo);
+            self.main.pop();
+        }
+        for d in disconnected.iter().rev() {
+            self.ledger
+                .apply_block(&self.params, &d.block, d.height)
+                .map_err(|e| ChainError::Inconsistent(format!("reconnecting {}: {e}", d.hash)))?;
+            self.main.push(d.hash);
+        }
+        Ok(())
+    }
+
+    fn mark_invalid(&mut self, hashes: &[Hash256], batch: &mut WriteBatch) {
+        for hash in hashes {
+            if let Some(e) = self.index.get_mut(hash) {
+                e.status = BlockStatus::Invalid;
+                let entry = *e;
+                match batch.new_blocks.iter_mut().find(|(h, _, _)| h == hash) {
+                    Some(new) => new.2 = entry,
+                    None => batch.index_updates.push((*hash, entry)),
+                }
+            }
+        }
+    }
+
+    fn finish_reorg(
+        &mut self,
+        disconnected: Vec<Disconnected>,
+        connected: Vec<Connected>,
+        batch: &mut WriteBatch,
+    ) {
+        let mut touched = BTreeSet::new();
+        for d in &disconnected {
+            let ids = d.block.txs.iter().map(Transaction::txid).collect();
+            batch.disconnected.push((d.hash, d.height, ids));
+        }
+        for c in &connected {
+            touched.extend(c.outcome.changed.iter().map(|(a, _)| *a));
+            let ids = c.block.txs.iter().map(Transaction::txid).collect();
+            batch
+                .connected
+                .push((c.hash, c.height, ids, c.outcome.undo.clone()));
+        }
+        for d in &disconnected {
+            if let Ok(Some(undo)) = self.store.undo(&d.hash) {
+                touched.extend(undo.previous.iter().map(|(a, _)| *a));
+            }
+        }
+        batch.accounts = touched
+            .into_iter()
+            .map(|a| (a, self.ledger.account(&a)))
+            .collect();
+        batch.tip = self.main.last().copied();
+        self.update_mempool(&disconnected);
+    }
+
+    /// Brings the mempool in line with a new tip: drops what the chain now holds or what no
+    /// longer applies, and takes back transactions of undone blocks.
+    fn update_mempool(&mut self, disconnected: &[Disconnected]) {
+        let ledger = &self.ledger;
+        let view = |a: &Address| {
+            let acct = ledger.account(a);
+            AccountView {
+                nonce: acct.nonce,
+                balance: acct.balance,
+            }
+        };
+        if disconnected.is_empty() {
+            self.mempool.revalidate(view);
+            return;
+        }
+        let mut txs: Vec<SignedTx> = disconnected
+            .iter()
+            .flat_map(|d| d.block.txs.iter().filter_map(Transaction::as_signed).copied())
+            .collect();
+        txs.extend(self.mempool.iter().copied());
+        txs.sort_by_key(|t| (t.body.sender_address(), t.body.nonce));
+        let config = self.mempool.config().clone();
+        self.mempool = Mempool::new(config);
+        for tx in txs {
+            // Transactions that no longer apply are dropped, as any node would.
+            let _ = self.mempool.insert(tx, view(&tx.body.sender_address()));
+        }
+    }
+
+    /// Reloads everything from the store after a failed write.
+    fn reload(&mut self) -> Result<(), ChainError> {
+        self.index = self.store.load_index()?.into_iter().collect();
+        self.main = self.store.load_main_chain()?;
+        self.ledger = Ledger::from_accounts(self.store.load_accounts()?);
+        Ok(())
+    }
+
+    /// Checks a transaction and adds it to the mempool; returns its txid.
+    pub fn submit_tx(&mut self, tx: Transaction) -> Result<Hash256, ChainError> {
+        let Transaction::Signed(signed) = tx else {
+            return Err(TxError::StandaloneCoinbase.into());
+        };
+        check_tx_stateless(&self.params, &signed)?;
+        signed
+            .body
+            .sender
+            .verify(&signed.body.signing_bytes(), &signed.signature)
+            .map_err(|_| TxError::BadSignature)?;
+        let acct = self.ledger.account(&signed.body.sender_address());
+        if signed.body.nonce < acct.nonce {
+            return Err(TxError::BadNonce {
+                expected: acct.nonce,
+                got: signed.body.nonce,
+            }
+            .into());
+        }
+        let view = AccountView {
+            nonce: acct.nonce,
+            balance: acct.balance,
+        };
+        Ok(self.mempool.insert(signed, view)?.txid)
+    }
+
+    /// A template for the next block paying `miner`, with the best-paying mempool
+    /// transactions that fit.
+    pub fn block_template(&mut self, miner: Address, now: u64) -> BlockTemplate {
+        let tip = self.tip();
+        let height = Height(tip.entry.height.0 + 1);
+        // Leave room for the header, the count and a coinbase with one payout.
+        let reserve = 80 + 9 + 100;
+        let ledger = &self.ledger;
+        let candidates = self.mempool.select(
+            self.params.max_block_bytes.saturating_sub(reserve),
+            self.params.max_block_txs.saturating_sub(1),
+            |a| {
+                let acct = ledger.account(a);
+                AccountView {
+                    nonce: acct.nonce,
+                    balance: acct.balance,
+                }
+            },
+        );
+        let state = self
+            .ledger
+            .build_template(&self.params, height, &candidates, miner);
+        let bits = self.next_bits(&tip.entry);
+        let min_time = self.median_time_past(&tip.hash).saturating_add(1);
+        let now = u32::try_from(now).unwrap_or(u32::MAX);
+        BlockTemplate {
+            version: 1,
+            height,
+            prev_hash: tip.hash,
+            bits,
+            min_time,
+            cur_time: now.max(min_time),
+            coinbase: Coinbase {
+                height,
+                extranonce: [0; 8],
+                state_root: state.state_root,
+                payouts: state.payouts,
+            },
+            txs: state.txs,
+            fees: state.fees,
+        }
+    }
+}
