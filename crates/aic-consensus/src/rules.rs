@@ -83,7 +83,12 @@ pub fn check_block_structure(
         .first()
         .and_then(Transaction::as_coinbase)
         .ok_or(BlockError::NoCoinbase)?;
-    if let Some(index) = block.txs.iter().skip(1).position(|t| t.as_coinbase().is_some()) {
+    if let Some(index) = block
+        .txs
+        .iter()
+        .skip(1)
+        .position(|t| t.as_coinbase().is_some())
+    {
         return Err(BlockError::MultipleCoinbases { index: index + 1 });
     }
     if coinbase.height != height {
@@ -102,7 +107,12 @@ pub fn check_block_structure(
             computed,
         });
     }
-    let signed: Vec<&SignedTx> = block.txs.iter().skip(1).filter_map(Transaction::as_signed).collect();
+    let signed: Vec<&SignedTx> = block
+        .txs
+        .iter()
+        .skip(1)
+        .filter_map(Transaction::as_signed)
+        .collect();
     for (i, tx) in signed.iter().enumerate() {
         check_tx_stateless(params, tx).map_err(|error| BlockError::Tx {
             index: i + 1,
@@ -126,7 +136,9 @@ pub fn check_tx_stateless(params: &ChainParams, tx: &SignedTx) -> Result<(), TxE
     }
     match tx.body.action {
         aic_primitives::Action::Transfer { amount, .. } => {
-            amount.checked_add(tx.body.fee).ok_or(TxError::ValueOverflow)?;
+            amount
+                .checked_add(tx.body.fee)
+                .ok_or(TxError::ValueOverflow)?;
         }
     }
     Ok(())

@@ -173,7 +173,10 @@ fn second_coinbase() {
         c.extranonce = [1; 8];
     }
     let b = block(vec![coinbase(1), transfer(1, 0, 1), second]);
-    assert_eq!(structure(&b), Err(BlockError::MultipleCoinbases { index: 2 }));
+    assert_eq!(
+        structure(&b),
+        Err(BlockError::MultipleCoinbases { index: 2 })
+    );
 }
 
 #[test]
@@ -189,7 +192,10 @@ fn coinbase_height() {
 fn bad_merkle_root() {
     let mut b = block(vec![coinbase(1), transfer(1, 0, 1)]);
     b.txs.push(transfer(2, 0, 1));
-    assert!(matches!(structure(&b), Err(BlockError::BadMerkleRoot { .. })));
+    assert!(matches!(
+        structure(&b),
+        Err(BlockError::BadMerkleRoot { .. })
+    ));
 }
 
 #[test]

@@ -117,8 +117,7 @@ mod tests {
             Err(AddressError::Bech32(_))
         ));
         // The same payload in plain bech32 (not bech32m) is refused.
-        let legacy =
-            bech32::encode::<bech32::Bech32>(Hrp::parse_unchecked("daic"), &a.0).unwrap();
+        let legacy = bech32::encode::<bech32::Bech32>(Hrp::parse_unchecked("daic"), &a.0).unwrap();
         assert!(Address::parse(&legacy, Network::Devnet).is_err());
     }
 }

@@ -153,8 +153,14 @@ mod tests {
             "1.000000001".parse::<Amount>(),
             Err(AmountParseError::TooPrecise(_))
         ));
-        assert!(matches!("-1".parse::<Amount>(), Err(AmountParseError::Invalid(_))));
-        assert!(matches!(".".parse::<Amount>(), Err(AmountParseError::Invalid(_))));
+        assert!(matches!(
+            "-1".parse::<Amount>(),
+            Err(AmountParseError::Invalid(_))
+        ));
+        assert!(matches!(
+            ".".parse::<Amount>(),
+            Err(AmountParseError::Invalid(_))
+        ));
         assert!(matches!(
             "999999999999999".parse::<Amount>(),
             Err(AmountParseError::TooLarge(_))

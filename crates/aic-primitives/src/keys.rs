@@ -178,8 +178,14 @@ mod tests {
         assert_eq!(verify_batch(&refs, &sigs, &pubs), Ok(()));
         let mut bad = sigs.clone();
         bad[2].0[0] ^= 1;
-        assert_eq!(verify_batch(&refs, &bad, &pubs), Err(KeyError::BadSignature));
-        assert_eq!(pubs[2].verify(refs[2], &bad[2]), Err(KeyError::BadSignature));
+        assert_eq!(
+            verify_batch(&refs, &bad, &pubs),
+            Err(KeyError::BadSignature)
+        );
+        assert_eq!(
+            pubs[2].verify(refs[2], &bad[2]),
+            Err(KeyError::BadSignature)
+        );
     }
 
     #[test]

@@ -132,9 +132,9 @@ impl fmt::Display for Work {
 }
 
 fn u256_to_f64(v: U256) -> f64 {
-    v.0.iter()
-        .rev()
-        .fold(0.0, |acc, limb| acc * 18_446_744_073_709_551_616.0 + *limb as f64)
+    v.0.iter().rev().fold(0.0, |acc, limb| {
+        acc * 18_446_744_073_709_551_616.0 + *limb as f64
+    })
 }
 
 #[cfg(test)]

@@ -229,7 +229,12 @@ impl Decode for TxBody {
                 to: Address::decode_from(r)?,
                 amount: Amount::from_units(r.read_u64()?),
             },
-            tag => return Err(DecodeError::UnknownTag { what: "action", tag }),
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "action",
+                    tag,
+                })
+            }
         };
         Ok(TxBody {
             chain_id,

@@ -47,7 +47,12 @@ impl Decode for IndexEntry {
         let status = match r.read_u8()? {
             0 => BlockStatus::Valid,
             1 => BlockStatus::Invalid,
-            tag => return Err(DecodeError::UnknownTag { what: "block status", tag }),
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "block status",
+                    tag,
+                })
+            }
         };
         Ok(IndexEntry {
             header,
