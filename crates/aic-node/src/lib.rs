@@ -1,1 +1,19 @@
-//! AIC node composition root: config, services, built-in CPU miner, shutdown
+//! The AIC node: builds every service from one [`NodeConfig`], runs them, and shuts them down.
+//!
+//! Services today: the chain (redb), the HTTP API (REST and JSON-RPC) and, when asked for, the
+//! built-in CPU miner. [`devnet`] runs a whole local network in one call.
+//!
+//! # Invariants
+//! - No domain logic here: rules live in the crates below; this crate composes them.
+//! - Libraries never print: progress is reported through events the caller renders.
+
+mod config;
+pub mod devnet;
+mod keyfile;
+mod miner;
+mod node;
+
+pub use config::{ConfigError, NodeConfig};
+pub use keyfile::{KeyFile, KeyFileError};
+pub use miner::{search_nonce, Miner, MinerStats};
+pub use node::{NodeError, RunningNode};

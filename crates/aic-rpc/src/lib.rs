@@ -1,1 +1,21 @@
-//! AIC HTTP API: REST, Bitcoin-style JSON-RPC
+//! The AIC node's HTTP API: REST under `/api/v1`, Bitcoin-style JSON-RPC at `/rpc`, and the
+//! OpenAPI document.
+//!
+//! # Invariants
+//! - Bad input gets a 4xx answer with a machine-readable code and changes nothing.
+//! - Handlers never hold the chain lock across an await; chain work runs on blocking threads.
+//! - JSON exists only here and in `aic-api`; domain types are converted at this boundary.
+
+mod auth;
+mod codes;
+mod convert;
+mod handle;
+mod jsonrpc;
+mod openapi;
+mod rest;
+mod server;
+
+pub use auth::{RpcAuth, COOKIE_FILE};
+pub use codes::{bip22_reason, error_code};
+pub use handle::{NodeHandle, TipEvent};
+pub use server::{router, serve};

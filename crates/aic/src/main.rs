@@ -1,1 +1,26 @@
-fn main() {}
+//! `aic`: run a node, use a wallet, start a devnet.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cli;
+mod client;
+mod devnet;
+mod node;
+mod wallet;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Node(args) => node::run(args),
+        cli::Command::Wallet(args) => wallet::run(args),
+        cli::Command::Devnet(args) => devnet::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

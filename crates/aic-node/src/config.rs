@@ -1,0 +1,121 @@
+//! Node configuration: one struct, loadable from TOML, with the same keys as the flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use aic_primitives::Network;
+use serde::{Deserialize, Serialize};
+
+/// Everything a node needs to start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// `mainnet`, `testnet` or `devnet`.
+    pub network: String,
+    /// Where the chain database and the RPC cookie live.
+    pub data_dir: PathBuf,
+    /// HTTP API address (REST and JSON-RPC); loopback by default.
+    pub api_addr: SocketAddr,
+    /// JSON-RPC user; without it a random cookie is written to `data_dir/.cookie`.
+    pub rpc_user: Option<String>,
+    /// JSON-RPC password (with `rpc_user`).
+    pub rpc_password: Option<String>,
+    /// Run the built-in CPU miner, paying this address.
+    pub mine: Option<String>,
+    /// Miner threads (0: one per core).
+    pub miner_threads: usize,
+    /// Address paid by templates served over `getblocktemplate` (defaults to `mine`).
+    pub payout_address: Option<String>,
+    /// Most transactions in the mempool.
+    pub mempool_max_txs: usize,
+    /// Most encoded bytes in the mempool.
+    pub mempool_max_bytes: usize,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            network: "mainnet".to_owned(),
+            data_dir: PathBuf::from(".aic"),
+            api_addr: SocketAddr::from(([127, 0, 0, 1], aic_api::DEFAULT_API_PORT)),
+            rpc_user: None,
+            rpc_password: None,
+            mine: None,
+            miner_threads: 0,
+            payout_address: None,
+            mempool_max_txs: 50_000,
+            mempool_max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The file is not valid configuration.
+    #[error("parsing {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error (it names the line and the key).
+        source: toml::de::Error,
+    },
+    /// A value is invalid.
+    #[error("invalid {key}: {reason}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl NodeConfig {
+    /// Reads a TOML file with the same keys as the struct's fields.
+    pub fn from_file(path: &Path) -> Result<NodeConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// The configured network.
+    pub fn network(&self) -> Result<Network, ConfigError> {
+        self.network.parse().map_err(|e: aic_primitives::NetworkParseError| {
+            ConfigError::Invalid {
+                key: "network",
+                reason: e.to_string(),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_keys_match_fields_and_unknown_keys_are_refused() {
+        let c: NodeConfig = toml::from_str(
+            "network = \"devnet\"\napi_addr = \"127.0.0.1:9000\"\nminer_threads = 2\n",
+        )
+        .unwrap();
+        assert_eq!(c.network().unwrap(), Network::Devnet);
+        assert_eq!(c.api_addr.port(), 9000);
+        assert_eq!(c.miner_threads, 2);
+        assert!(toml::from_str::<NodeConfig>("netwrk = \"devnet\"").is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! Starting and stopping a node.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aic_chain::{mempool::MempoolConfig, Chain, ChainConfig, ChainError};
+use aic_primitives::{Address, AddressError, ChainParams, Height};
+use aic_rpc::{NodeHandle, RpcAuth};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{ConfigError, NodeConfig};
+use crate::miner::{Miner, MinerStats};
+
+/// File name of the chain database inside the data directory.
+pub const CHAIN_DB: &str = "chain.redb";
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The chain could not be opened.
+    #[error("opening the chain: {0}")]
+    Chain(#[from] ChainError),
+    /// A configured address is not valid on this network.
+    #[error("{key}: {source}")]
+    Address {
+        /// The configuration key.
+        key: &'static str,
+        /// Why.
+        source: AddressError,
+    },
+    /// IO failed (data directory, cookie, listening socket).
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+}
+
+/// A running node: the chain, the API server and, optionally, the miner.
+#[derive(Debug)]
+pub struct RunningNode {
+    /// The shared chain.
+    pub handle: Arc<NodeHandle>,
+    /// The address the API listens on (the real port when 0 was asked for).
+    pub api_addr: SocketAddr,
+    /// Credentials JSON-RPC accepts.
+    pub rpc_auth: RpcAuth,
+    miner: Option<Miner>,
+    miner_threads: usize,
+    stop_server: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+fn parse_address(
+    key: &'static str,
+    text: &Option<String>,
+    params: &ChainParams,
+) -> Result<Option<Address>, NodeError> {
+    text.as_deref()
+        .map(|t| Address::parse(t, params.network))
+        .transpose()
+        .map_err(|source| NodeError::Address { key, source })
+}
+
+impl RunningNode {
+    /// Opens the chain, binds the API and starts the miner if `config.mine` is set.
+    pub async fn start(config: &NodeConfig) -> Result<RunningNode, NodeError> {
+        let params = ChainParams::for_network(config.network()?);
+        let io = |what: String| move |source| NodeError::Io { what, source };
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(io(format!("creating {}", config.data_dir.display())))?;
+        let mine = parse_address("mine", &config.mine, &params)?;
+        let payout = parse_address("payout_address", &config.payout_address, &params)?.or(mine);
+        let chain_config = ChainConfig {
+            mempool: MempoolConfig {
+                max_count: config.mempool_max_txs,
+                max_bytes: config.mempool_max_bytes,
+                ..MempoolConfig::default()
+            },
+        };
+        let db = config.data_dir.join(CHAIN_DB);
+        let chain = tokio::task::spawn_blocking(move || Chain::open(params, &db, chain_config))
+            .await
+            .map_err(|e| NodeError::Io {
+                what: "opening the chain".to_owned(),
+                source: std::io::Error::other(e),
+            })??;
+        let handle = Arc::new(NodeHandle::new(chain, payout));
+        let rpc_auth = match (&config.rpc_user, &config.rpc_password) {
+            (Some(u), Some(p)) => RpcAuth::new(u, p),
+            _ => RpcAuth::create_cookie(&config.data_dir)
+                .map_err(io("writing the RPC cookie".to_owned()))?,
+        };
+        let listener = tokio::net::TcpListener::bind(config.api_addr)
+            .await
+            .map_err(io(format!("binding the API to {}", config.api_addr)))?;
+        let api_addr = listener
+            .local_addr()
+            .map_err(io("reading the API address".to_owned()))?;
+        let (stop_server, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(aic_rpc::serve(
+            listener,
+            handle.clone(),
+            rpc_auth.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        tracing::info!(target: "node", network = %params_name(&handle), %api_addr, "node started");
+        let mut node = RunningNode {
+            handle,
+            api_addr,
+            rpc_auth,
+            miner: None,
+            miner_threads: config.miner_threads,
+            stop_server: Some(stop_server),
+            server,
+        };
+        if let Some(address) = mine {
+            node.start_miner(address, None);
+        }
+        Ok(node)
+    }
+
+    /// Starts the built-in miner paying `payout`, mining no block above `max_height`.
+    pub fn start_miner(&mut self, payout: Address, max_height: Option<Height>) {
+        self.stop_miner();
+        let threads = match self.miner_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        self.miner = Some(Miner::start(
+            self.handle.clone(),
+            payout,
+            threads,
+            max_height,
+        ));
+    }
+
+    /// The miner's counters, if it runs.
+    pub fn miner_stats(&self) -> Option<Arc<MinerStats>> {
+        self.miner.as_ref().map(Miner::stats)
+    }
+
+    /// Stops the miner, if it runs.
+    pub fn stop_miner(&mut self) {
+        if let Some(m) = self.miner.take() {
+            m.stop();
+        }
+    }
+
+    /// Stops the miner and the API server; the chain is closed when the last handle drops.
+    pub async fn shutdown(mut self) {
+        if let Some(m) = self.miner.take() {
+            let _ = tokio::task::spawn_blocking(move || m.stop()).await;
+        }
+        if let Some(tx) = self.stop_server.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.server).await;
+        tracing::info!(target: "node", "node stopped");
+    }
+}
+
+fn params_name(handle: &NodeHandle) -> String {
+    handle.chain().params().network.to_string()
+}

@@ -1,0 +1,75 @@
+//! Domain types to wire types.
+
+use aic_api::rest;
+use aic_chain::Chain;
+use aic_primitives::{Block, Encode, Hash256, Height, Network, Transaction};
+
+/// A transaction as JSON.
+pub(crate) fn tx_json(
+    tx: &Transaction,
+    network: Network,
+    block: Option<(Hash256, Height)>,
+) -> rest::Tx {
+    let mut out = rest::Tx {
+        txid: tx.txid().to_string(),
+        hex: hex::encode(tx.to_bytes()),
+        kind: String::new(),
+        from: None,
+        to: None,
+        amount_units: None,
+        fee_units: None,
+        nonce: None,
+        payouts: Vec::new(),
+        block_hash: block.map(|(h, _)| h.to_string()),
+        block_height: block.map(|(_, h)| h.0),
+    };
+    match tx {
+        Transaction::Coinbase(c) => {
+            out.kind = "coinbase".to_owned();
+            out.payouts = c
+                .payouts
+                .iter()
+                .map(|p| rest::Payout {
+                    to: p.to.to_bech32(network),
+                    amount_units: p.amount.to_units(),
+                })
+                .collect();
+        }
+        Transaction::Signed(s) => {
+            let aic_primitives::Action::Transfer { to, amount } = s.body.action;
+            out.kind = "transfer".to_owned();
+            out.from = Some(s.body.sender_address().to_bech32(network));
+            out.to = Some(to.to_bech32(network));
+            out.amount_units = Some(amount.to_units());
+            out.fee_units = Some(s.body.fee.to_units());
+            out.nonce = Some(s.body.nonce);
+        }
+    }
+    out
+}
+
+/// A block as JSON.
+pub(crate) fn block_json(chain: &Chain, hash: Hash256, block: &Block) -> rest::Block {
+    let network = chain.params().network;
+    let height = chain.entry(&hash).map(|e| e.height).unwrap_or_default();
+    let main = chain.is_main(&hash);
+    let h = &block.header;
+    rest::Block {
+        hash: hash.to_string(),
+        height: height.0,
+        header_hex: hex::encode(h.to_array()),
+        version: h.version,
+        prev_hash: h.prev_hash.to_string(),
+        merkle_root: h.merkle_root.to_string(),
+        time: h.time,
+        bits: h.bits.to_string(),
+        nonce: h.nonce,
+        size: block.to_bytes().len(),
+        main_chain: main,
+        txs: block
+            .txs
+            .iter()
+            .map(|t| tx_json(t, network, Some((hash, height))))
+            .collect(),
+    }
+}

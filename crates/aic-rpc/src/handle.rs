@@ -1,0 +1,91 @@
+//! The node's shared chain, with notifications for miners and long polls.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aic_chain::{BlockAccepted, Chain, ChainError};
+use aic_primitives::{Address, Block, Hash256, Height, Transaction};
+use tokio::sync::watch;
+
+/// What changed: the tip, or the mempool (which changes the best template).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TipEvent {
+    /// Tip height.
+    pub height: Height,
+    /// Tip hash.
+    pub hash: Hash256,
+    /// Increases with every accepted transaction.
+    pub mempool_seq: u64,
+}
+
+/// The chain shared by the API, the miner and the node's other services.
+#[derive(Debug)]
+pub struct NodeHandle {
+    chain: Mutex<Chain>,
+    events: watch::Sender<TipEvent>,
+    payout: Option<Address>,
+}
+
+impl NodeHandle {
+    /// Wraps `chain`; `payout` receives the coinbase of templates served over JSON-RPC.
+    pub fn new(chain: Chain, payout: Option<Address>) -> NodeHandle {
+        let tip = chain.tip();
+        let (events, _) = watch::channel(TipEvent {
+            height: tip.entry.height,
+            hash: tip.hash,
+            mempool_seq: 0,
+        });
+        NodeHandle {
+            chain: Mutex::new(chain),
+            events,
+            payout,
+        }
+    }
+
+    /// Locks the chain. Hold it briefly, and never across an await.
+    pub fn chain(&self) -> MutexGuard<'_, Chain> {
+        // A panic while holding the lock leaves the chain as consistent as the store (every
+        // change is written before it is visible), so a poisoned lock is still usable.
+        self.chain.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The address templates pay when none is asked for.
+    pub fn payout(&self) -> Option<Address> {
+        self.payout
+    }
+
+    /// Subscribes to tip and mempool changes.
+    pub fn subscribe(&self) -> watch::Receiver<TipEvent> {
+        self.events.subscribe()
+    }
+
+    /// The node's clock, Unix seconds.
+    pub fn now(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+
+    /// Submits a block and tells subscribers if the tip moved.
+    pub fn submit_block(&self, block: Block) -> Result<BlockAccepted, ChainError> {
+        let now = self.now();
+        let mut chain = self.chain();
+        let accepted = chain.submit_block(block, now)?;
+        if accepted.is_tip {
+            let tip = chain.tip();
+            self.events.send_modify(|e| {
+                e.height = tip.entry.height;
+                e.hash = tip.hash;
+            });
+        }
+        Ok(accepted)
+    }
+
+    /// Submits a transaction to the mempool and tells subscribers.
+    pub fn submit_tx(&self, tx: Transaction) -> Result<Hash256, ChainError> {
+        let txid = self.chain().submit_tx(tx)?;
+        self.events.send_modify(|e| e.mempool_seq += 1);
+        Ok(txid)
+    }
+}

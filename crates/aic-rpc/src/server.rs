@@ -1,0 +1,55 @@
+//! The router and the server loop.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::auth::RpcAuth;
+use crate::handle::NodeHandle;
+use crate::{jsonrpc, rest};
+
+/// Largest request body: a maximal block in hex inside JSON.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// What every handler sees.
+#[derive(Clone, Debug)]
+pub(crate) struct AppState {
+    pub(crate) handle: Arc<NodeHandle>,
+    pub(crate) auth: Arc<RpcAuth>,
+}
+
+/// The API's routes: REST under `/api/v1`, JSON-RPC at `/rpc` (HTTP Basic auth with `auth`).
+pub fn router(handle: Arc<NodeHandle>, auth: RpcAuth) -> Router {
+    let state = AppState {
+        handle,
+        auth: Arc::new(auth),
+    };
+    Router::new()
+        .route("/api/v1/status", get(rest::status))
+        .route("/api/v1/blocks/{id}", get(rest::block))
+        .route("/api/v1/txs", post(rest::submit_tx))
+        .route("/api/v1/txs/{txid}", get(rest::tx))
+        .route("/api/v1/accounts/{address}", get(rest::account))
+        .route("/api/v1/openapi.json", get(rest::openapi))
+        .route("/rpc", post(jsonrpc::handle))
+        .route("/", post(jsonrpc::handle))
+        .fallback(rest::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    handle: Arc<NodeHandle>,
+    auth: RpcAuth,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(handle, auth))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,165 @@
+//! Command-line definitions.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// AIC: a proof-of-work chain whose token pays for deep-learning work on pooled mining hardware.
+#[derive(Debug, Parser)]
+#[command(name = "aic", version, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a node: the chain, the HTTP API (REST and JSON-RPC) and optionally a CPU miner.
+    #[command(after_help = "Examples:
+  aic node --network devnet --data-dir ./node --mine daic1...
+  aic node --config node.toml
+  aic node --network testnet --api-addr 127.0.0.1:8450 --rpc-user me --rpc-password secret")]
+    Node(NodeArgs),
+    /// Create a key, show its address and balance, send AIC.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// Start a fresh local devnet: a node, a CPU miner paying a new wallet, demo transfers.
+    #[command(after_help = "Examples:
+  aic devnet                               # mine until Ctrl-C, in a new temporary data dir
+  aic devnet --blocks 30 --exit            # mine 30 blocks, then exit (for scripts)
+  aic devnet --data-dir ./devnet --json    # one JSON object per event")]
+    Devnet(DevnetArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NodeArgs {
+    /// TOML file with the same keys as these flags (flags win).
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// mainnet, testnet or devnet.
+    #[arg(long)]
+    pub(crate) network: Option<String>,
+    /// Data directory.
+    #[arg(long)]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// HTTP API listen address (REST and JSON-RPC).
+    #[arg(long)]
+    pub(crate) api_addr: Option<SocketAddr>,
+    /// Run the built-in CPU miner paying ADDRESS.
+    #[arg(long, value_name = "ADDRESS")]
+    pub(crate) mine: Option<String>,
+    /// Miner threads (0: one per core).
+    #[arg(long)]
+    pub(crate) miner_threads: Option<usize>,
+    /// Address paid by getblocktemplate templates (defaults to --mine).
+    #[arg(long, value_name = "ADDRESS")]
+    pub(crate) payout_address: Option<String>,
+    /// JSON-RPC user (default: a random cookie in DATA_DIR/.cookie).
+    #[arg(long)]
+    pub(crate) rpc_user: Option<String>,
+    /// JSON-RPC password.
+    #[arg(long)]
+    pub(crate) rpc_password: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WalletCommand {
+    /// Create a new key file (mode 0600).
+    #[command(after_help = "Example:\n  aic wallet new --network devnet --wallet alice.key")]
+    New {
+        /// mainnet, testnet or devnet.
+        #[arg(long, default_value = "mainnet")]
+        network: String,
+        #[command(flatten)]
+        wallet: WalletFile,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the wallet's address.
+    #[command(after_help = "Example:\n  aic wallet address --wallet alice.key")]
+    Address {
+        #[command(flatten)]
+        wallet: WalletFile,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a balance, asking a node.
+    #[command(after_help = "Examples:\n  aic wallet balance --wallet alice.key\n  aic wallet balance --address daic1... --node http://127.0.0.1:7450 --json")]
+    Balance {
+        #[command(flatten)]
+        wallet: WalletFile,
+        /// An address to look up instead of the wallet's.
+        #[arg(long)]
+        address: Option<String>,
+        #[command(flatten)]
+        node: NodeUrl,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign a transfer and submit it to a node.
+    #[command(after_help = "Examples:\n  aic wallet send --wallet alice.key --to daic1... --amount 2.5\n  aic wallet send --wallet alice.key --to daic1... --amount 1 --fee 0.0001 --wait --json")]
+    Send {
+        #[command(flatten)]
+        wallet: WalletFile,
+        /// Recipient address.
+        #[arg(long)]
+        to: String,
+        /// Amount in AIC (up to 8 decimals).
+        #[arg(long)]
+        amount: String,
+        /// Fee in AIC.
+        #[arg(long, default_value = "0.00001")]
+        fee: String,
+        /// Wait until the transfer is in a block.
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        node: NodeUrl,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WalletFile {
+    /// Key file.
+    #[arg(long, default_value = "wallet.key", env = "AIC_WALLET")]
+    pub(crate) wallet: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NodeUrl {
+    /// Node API base URL.
+    #[arg(long, default_value = "http://127.0.0.1:7450", env = "AIC_NODE")]
+    pub(crate) node: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DevnetArgs {
+    /// Data directory (default: a new directory under the system's temporary directory).
+    #[arg(long)]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Mine this many blocks, then stop mining.
+    #[arg(long)]
+    pub(crate) blocks: Option<u64>,
+    /// Exit once --blocks are mined (instead of serving the API on).
+    #[arg(long, requires = "blocks")]
+    pub(crate) exit: bool,
+    /// HTTP API listen address.
+    #[arg(long, default_value = "127.0.0.1:7450")]
+    pub(crate) api_addr: SocketAddr,
+    /// Miner threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) threads: usize,
+    /// Do not send demo transfers.
+    #[arg(long)]
+    pub(crate) no_transfers: bool,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
