@@ -9,6 +9,7 @@
 //! - No IO and no clock: the current time is a parameter.
 //! - Functions take [`aic_primitives::ChainParams`] explicitly; there is no global state.
 
+pub mod asert;
 mod error;
 mod pow;
 mod rules;
