@@ -23,6 +23,9 @@ const SIGNING_DOMAIN: &[u8] = b"AIC/tx/v1";
 pub const MAX_COINBASE_PAYOUTS: u64 = 64;
 
 /// A transaction as it appears in a block.
+// Nearly every transaction is `Signed` (the large variant, since a public key keeps its
+// decompressed point), so boxing it would add an allocation per transaction for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transaction {
     /// The first transaction of every block: new coins and fees to the miner.

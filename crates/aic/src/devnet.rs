@@ -1,0 +1,104 @@
+//! `aic devnet`.
+
+use std::io::Write;
+
+use aic_node::devnet::{self, DevnetEvent, DevnetOptions};
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::cli::DevnetArgs;
+
+pub(crate) fn run(args: DevnetArgs) -> Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        crate::node::init_logging();
+    }
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => std::env::temp_dir().join(format!(
+            "aic-devnet-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        )),
+    };
+    let options = DevnetOptions {
+        data_dir,
+        blocks: args.blocks,
+        exit_when_done: args.exit,
+        api_addr: args.api_addr,
+        miner_threads: args.threads,
+        demo_transfers: !args.no_transfers,
+    };
+    let json_out = args.json;
+    let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    rt.block_on(devnet::run(
+        options,
+        move |e| render(&e, json_out),
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    ))?;
+    Ok(())
+}
+
+fn render(e: &DevnetEvent, json_out: bool) {
+    let line = if json_out {
+        match e {
+            DevnetEvent::Started {
+                data_dir,
+                api_addr,
+                wallet_file,
+                wallet_address,
+                height,
+            } => json!({"event": "started", "data_dir": data_dir, "api": format!("http://{api_addr}"),
+                "wallet_file": wallet_file, "wallet_address": wallet_address, "height": height}),
+            DevnetEvent::Block {
+                height,
+                hash,
+                txs,
+                hash_rate,
+                wallet_balance,
+            } => json!({"event": "block", "height": height, "hash": hash.to_string(), "txs": txs,
+                "hash_rate": hash_rate, "wallet_balance_units": wallet_balance.to_units()}),
+            DevnetEvent::Transfer { txid, amount } => {
+                json!({"event": "transfer", "txid": txid.to_string(), "amount_units": amount.to_units()})
+            }
+            DevnetEvent::Done { height } => json!({"event": "done", "height": height}),
+        }
+        .to_string()
+    } else {
+        match e {
+            DevnetEvent::Started {
+                data_dir,
+                api_addr,
+                wallet_file,
+                wallet_address,
+                height,
+            } => format!(
+                "devnet: data dir {}\n  API      http://{api_addr}/api/v1/status  (JSON-RPC at /rpc, cookie in the data dir)\n  wallet   {} ({wallet_address})\n  try:     aic wallet balance --wallet {} --node http://{api_addr}\n  starting at height {height}; Ctrl-C stops",
+                data_dir.display(),
+                wallet_file.display(),
+                wallet_file.display(),
+            ),
+            DevnetEvent::Block {
+                height,
+                hash,
+                txs,
+                hash_rate,
+                wallet_balance,
+            } => format!(
+                "block {height:>5}  {hash}  {txs:>3} tx  {:>8.2} MH/s  wallet {wallet_balance} AIC",
+                hash_rate / 1e6
+            ),
+            DevnetEvent::Transfer { txid, amount } => {
+                format!("  sent {amount} AIC to the demo recipient: {txid}")
+            }
+            DevnetEvent::Done { height } => format!("done: mined up to height {height}"),
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
