@@ -1,1 +1,3 @@
 //! AIC block index, fork choice, reorgs, mempool and block templates
+
+pub mod mempool;
