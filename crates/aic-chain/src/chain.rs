@@ -92,7 +92,11 @@ struct Connected {
 
 impl Chain {
     /// Opens the chain stored at `path`, creating it with the genesis block if new.
-    pub fn open(params: ChainParams, path: &Path, config: ChainConfig) -> Result<Chain, ChainError> {
+    pub fn open(
+        params: ChainParams,
+        path: &Path,
+        config: ChainConfig,
+    ) -> Result<Chain, ChainError> {
         let genesis = params.genesis_block();
         let genesis_hash = genesis.hash();
         let store = Store::open(path, genesis_hash)?;
@@ -133,9 +137,9 @@ impl Chain {
             ledger,
             mempool: Mempool::new(config.mempool),
         };
-        let tip_block = chain.block(&chain.tip().hash)?.ok_or_else(|| {
-            ChainError::Inconsistent("the tip block is not stored".to_owned())
-        })?;
+        let tip_block = chain
+            .block(&chain.tip().hash)?
+            .ok_or_else(|| ChainError::Inconsistent("the tip block is not stored".to_owned()))?;
         let committed = tip_block
             .txs
             .first()
@@ -247,7 +251,9 @@ impl Chain {
         let mut times = Vec::with_capacity(MEDIAN_TIME_SPAN);
         let mut cur = Some(*parent);
         while let Some(hash) = cur {
-            let Some(e) = self.index.get(&hash) else { break };
+            let Some(e) = self.index.get(&hash) else {
+                break;
+            };
             times.push(e.header.time);
             if times.len() == MEDIAN_TIME_SPAN || e.height == Height::GENESIS {
                 break;
@@ -503,7 +509,13 @@ impl Chain {
         }
         let mut txs: Vec<SignedTx> = disconnected
             .iter()
-            .flat_map(|d| d.block.txs.iter().filter_map(Transaction::as_signed).copied())
+            .flat_map(|d| {
+                d.block
+                    .txs
+                    .iter()
+                    .filter_map(Transaction::as_signed)
+                    .copied()
+            })
             .collect();
         txs.extend(self.mempool.iter().copied());
         txs.sort_by_key(|t| (t.body.sender_address(), t.body.nonce));

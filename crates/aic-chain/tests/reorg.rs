@@ -11,7 +11,12 @@ fn params() -> ChainParams {
 }
 
 fn open(dir: &tempfile::TempDir) -> Chain {
-    Chain::open(params(), &dir.path().join("chain.redb"), ChainConfig::default()).unwrap()
+    Chain::open(
+        params(),
+        &dir.path().join("chain.redb"),
+        ChainConfig::default(),
+    )
+    .unwrap()
 }
 
 fn key(i: u8) -> SecretKey {
@@ -72,7 +77,11 @@ fn the_chain_with_more_work_wins_and_state_follows_it() {
     // Both chains start by paying key 1, so a transfer from key 1 is valid on both.
     extend(&mut a, 2, addr(1), 1);
     let shared: Vec<Block> = (1..=2)
-        .map(|h| a.block(&a.hash_at(aic_primitives::Height(h)).unwrap()).unwrap().unwrap())
+        .map(|h| {
+            a.block(&a.hash_at(aic_primitives::Height(h)).unwrap())
+                .unwrap()
+                .unwrap()
+        })
         .collect();
     for blk in &shared {
         b.submit_block(blk.clone(), NOW).unwrap();

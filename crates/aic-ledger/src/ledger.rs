@@ -96,13 +96,14 @@ impl<'a> Overlay<'a> {
         }
         let Action::Transfer { to, amount } = body.action;
         let needed = amount.checked_add(body.fee).ok_or(TxError::ValueOverflow)?;
-        sender.balance = sender
-            .balance
-            .checked_sub(needed)
-            .ok_or(TxError::InsufficientBalance {
-                needed,
-                available: sender.balance,
-            })?;
+        sender.balance =
+            sender
+                .balance
+                .checked_sub(needed)
+                .ok_or(TxError::InsufficientBalance {
+                    needed,
+                    available: sender.balance,
+                })?;
         sender.nonce += 1;
         let mut recipient = if to == from { sender } else { self.get(&to) };
         recipient.balance = recipient
@@ -207,7 +208,9 @@ impl Ledger {
         let mut overlay = Overlay::new(&self.accounts);
         let mut fees = Amount::ZERO;
         for (index, tx) in block.txs.iter().enumerate().skip(1) {
-            let tx = tx.as_signed().ok_or(BlockError::MultipleCoinbases { index })?;
+            let tx = tx
+                .as_signed()
+                .ok_or(BlockError::MultipleCoinbases { index })?;
             let fee = overlay
                 .apply_signed(tx)
                 .map_err(|error| BlockError::Tx { index, error })?;
@@ -218,10 +221,9 @@ impl Ledger {
         }
         check_coinbase_value(params, coinbase, height, fees)?;
         for p in &coinbase.payouts {
-            overlay.credit(p.to, p.amount).map_err(|error| BlockError::Tx {
-                index: 0,
-                error,
-            })?;
+            overlay
+                .credit(p.to, p.amount)
+                .map_err(|error| BlockError::Tx { index: 0, error })?;
         }
         let (previous, changed) = overlay.into_changes();
         let state_root = self.write_tree(&changed);

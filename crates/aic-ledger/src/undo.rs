@@ -1,6 +1,6 @@
 //! Undo data: what a block changed, so that a reorg can take it back.
 
-use aic_primitives::{Address, Decode, DecodeError, Encode, Reader, CompactSize};
+use aic_primitives::{Address, CompactSize, Decode, DecodeError, Encode, Reader};
 
 use crate::account::Account;
 

@@ -245,7 +245,10 @@ fn a_wrong_state_root_or_an_overpaying_coinbase_changes_nothing() {
     let Transaction::Coinbase(cb) = &mut b.txs[0] else {
         unreachable!()
     };
-    cb.payouts[0].amount = cb.payouts[0].amount.checked_add(Amount::from_units(1)).unwrap();
+    cb.payouts[0].amount = cb.payouts[0]
+        .amount
+        .checked_add(Amount::from_units(1))
+        .unwrap();
     assert!(matches!(
         ledger.apply_block(&p, &b, Height(1)),
         Err(BlockError::CoinbaseValueTooHigh { .. })

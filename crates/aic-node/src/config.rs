@@ -94,12 +94,12 @@ impl NodeConfig {
 
     /// The configured network.
     pub fn network(&self) -> Result<Network, ConfigError> {
-        self.network.parse().map_err(|e: aic_primitives::NetworkParseError| {
-            ConfigError::Invalid {
+        self.network.parse().map_err(
+            |e: aic_primitives::NetworkParseError| ConfigError::Invalid {
                 key: "network",
                 reason: e.to_string(),
-            }
-        })
+            },
+        )
     }
 }
 

@@ -167,11 +167,7 @@ pub async fn run(
             let (hash, txs, balance) = {
                 let chain = node.handle.chain();
                 let hash = chain.hash_at(Height(reported)).unwrap_or_default();
-                let txs = chain
-                    .block(&hash)
-                    .ok()
-                    .flatten()
-                    .map_or(0, |b| b.txs.len());
+                let txs = chain.block(&hash).ok().flatten().map_or(0, |b| b.txs.len());
                 (hash, txs, chain.account(&wallet.address()).balance)
             };
             on_event(DevnetEvent::Block {

@@ -15,5 +15,5 @@ mod node;
 
 pub use config::{ConfigError, NodeConfig};
 pub use keyfile::{KeyFile, KeyFileError};
-pub use miner::{search_nonce, Miner, MinerStats};
-pub use node::{NodeError, RunningNode};
+pub use miner::{search_nonce, Miner, MinerStats, BATCH};
+pub use node::{NodeError, RunningNode, CHAIN_DB};

@@ -121,7 +121,10 @@ impl WorkerContext {
         let mut round: u32 = 0;
         while !self.stop.load(Ordering::Relaxed) {
             events.borrow_and_update();
-            let template = self.handle.chain().block_template(self.payout, self.handle.now());
+            let template = self
+                .handle
+                .chain()
+                .block_template(self.payout, self.handle.now());
             if self.max_height.is_some_and(|max| template.height > max) {
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
@@ -157,7 +160,9 @@ impl WorkerContext {
                             tracing::debug!(target: "miner", height = a.height.0, hash = %a.hash, "mined a block");
                         }
                         Ok(_) => {}
-                        Err(e) => tracing::debug!(target: "miner", error = %e, "mined block refused"),
+                        Err(e) => {
+                            tracing::debug!(target: "miner", error = %e, "mined block refused")
+                        }
                     }
                     break;
                 }

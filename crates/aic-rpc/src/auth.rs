@@ -51,7 +51,10 @@ impl RpcAuth {
     pub fn read_cookie(path: &Path) -> std::io::Result<RpcAuth> {
         let text = std::fs::read_to_string(path)?;
         let (user, password) = text.trim().split_once(':').ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, "cookie is not user:password")
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "cookie is not user:password",
+            )
         })?;
         Ok(RpcAuth::new(user, password))
     }
@@ -95,7 +98,10 @@ mod tests {
         assert!(!a.check(Some("Basic !!!")));
         let dir = tempfile::tempdir().unwrap();
         let c = RpcAuth::create_cookie(dir.path()).unwrap();
-        assert_eq!(RpcAuth::read_cookie(&dir.path().join(COOKIE_FILE)).unwrap(), c);
+        assert_eq!(
+            RpcAuth::read_cookie(&dir.path().join(COOKIE_FILE)).unwrap(),
+            c
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

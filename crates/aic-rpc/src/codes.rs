@@ -63,9 +63,7 @@ pub fn bip22_reason(e: &ChainError) -> String {
         BlockError::BadBits { .. } | BlockError::InvalidBits(_) => "bad-diffbits".to_owned(),
         BlockError::TimeTooOld { .. } => "time-too-old".to_owned(),
         BlockError::TimeTooNew { .. } => "time-too-new".to_owned(),
-        BlockError::TooLarge { .. } | BlockError::TooManyTxs { .. } => {
-            "bad-blk-length".to_owned()
-        }
+        BlockError::TooLarge { .. } | BlockError::TooManyTxs { .. } => "bad-blk-length".to_owned(),
         BlockError::NoCoinbase => "bad-cb-missing".to_owned(),
         BlockError::MultipleCoinbases { .. } => "bad-cb-multiple".to_owned(),
         BlockError::CoinbaseHeight { .. } => "bad-cb-height".to_owned(),

@@ -41,7 +41,10 @@ pub(crate) async fn handle(
     if !s.auth.check(auth) {
         return (
             StatusCode::UNAUTHORIZED,
-            [(axum::http::header::WWW_AUTHENTICATE, "Basic realm=\"jsonrpc\"")],
+            [(
+                axum::http::header::WWW_AUTHENTICATE,
+                "Basic realm=\"jsonrpc\"",
+            )],
             "",
         )
             .into_response();
@@ -169,10 +172,12 @@ async fn dispatch(s: &AppState, req: Request) -> Result<Value, RpcError> {
             let hex_data = param(&params, 0)
                 .and_then(Value::as_str)
                 .ok_or_else(|| rpc_error(INVALID_PARAMS, "expected the block hex"))?;
-            let bytes = hex::decode(hex_data)
-                .map_err(|e| rpc_error(DESERIALIZATION_ERROR, format!("Block decode failed: {e}")))?;
-            let block = Block::from_bytes(&bytes)
-                .map_err(|e| rpc_error(DESERIALIZATION_ERROR, format!("Block decode failed: {e}")))?;
+            let bytes = hex::decode(hex_data).map_err(|e| {
+                rpc_error(DESERIALIZATION_ERROR, format!("Block decode failed: {e}"))
+            })?;
+            let block = Block::from_bytes(&bytes).map_err(|e| {
+                rpc_error(DESERIALIZATION_ERROR, format!("Block decode failed: {e}"))
+            })?;
             on_chain(s, move |s| {
                 Ok(match s.handle.submit_block(block) {
                     Ok(a) if a.is_tip => Value::Null,
@@ -204,7 +209,10 @@ fn difficulty(chain: &Chain) -> f64 {
 fn network_hash_rate(chain: &Chain, span: u64) -> f64 {
     let tip = chain.tip();
     let start_height = Height(tip.entry.height.0.saturating_sub(span));
-    let Some(start) = chain.hash_at(start_height).and_then(|h| chain.entry(&h).copied()) else {
+    let Some(start) = chain
+        .hash_at(start_height)
+        .and_then(|h| chain.entry(&h).copied())
+    else {
         return 0.0;
     };
     let secs = i64::from(tip.entry.header.time) - i64::from(start.header.time);
@@ -224,7 +232,10 @@ async fn get_block_template(s: &AppState, request: Option<Value>) -> Result<Valu
     let request = request.unwrap_or(Value::Null);
     if let Some(mode) = request.get("mode").and_then(Value::as_str) {
         if mode != "template" {
-            return Err(rpc_error(INVALID_PARAMETER, format!("Invalid mode: {mode}")));
+            return Err(rpc_error(
+                INVALID_PARAMETER,
+                format!("Invalid mode: {mode}"),
+            ));
         }
     }
     if let Some(wanted) = request.get("longpollid").and_then(Value::as_str) {

@@ -134,7 +134,11 @@ pub(crate) async fn tx(
         let found = chain
             .find_tx(&txid)?
             .ok_or_else(|| Failure::not_found(format!("no transaction {txid}")))?;
-        Ok(Json(tx_json(&found.tx, chain.params().network, found.block)))
+        Ok(Json(tx_json(
+            &found.tx,
+            chain.params().network,
+            found.block,
+        )))
     })
     .await
 }
@@ -192,4 +196,3 @@ pub(crate) async fn not_found() -> Failure {
 pub(crate) async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
-

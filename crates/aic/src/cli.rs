@@ -87,7 +87,9 @@ pub(crate) enum WalletCommand {
         json: bool,
     },
     /// Show a balance, asking a node.
-    #[command(after_help = "Examples:\n  aic wallet balance --wallet alice.key\n  aic wallet balance --address daic1... --node http://127.0.0.1:7450 --json")]
+    #[command(
+        after_help = "Examples:\n  aic wallet balance --wallet alice.key\n  aic wallet balance --address daic1... --node http://127.0.0.1:7450 --json"
+    )]
     Balance {
         #[command(flatten)]
         wallet: WalletFile,
@@ -101,7 +103,9 @@ pub(crate) enum WalletCommand {
         json: bool,
     },
     /// Sign a transfer and submit it to a node.
-    #[command(after_help = "Examples:\n  aic wallet send --wallet alice.key --to daic1... --amount 2.5\n  aic wallet send --wallet alice.key --to daic1... --amount 1 --fee 0.0001 --wait --json")]
+    #[command(
+        after_help = "Examples:\n  aic wallet send --wallet alice.key --to daic1... --amount 2.5\n  aic wallet send --wallet alice.key --to daic1... --amount 1 --fee 0.0001 --wait --json"
+    )]
     Send {
         #[command(flatten)]
         wallet: WalletFile,

@@ -27,12 +27,11 @@ impl NodeClient {
         match r {
             Ok(resp) => resp.into_json().context("reading the node's answer"),
             Err(ureq::Error::Status(status, resp)) => {
-                let body: aic_api::rest::ApiError = resp.into_json().unwrap_or(
-                    aic_api::rest::ApiError {
+                let body: aic_api::rest::ApiError =
+                    resp.into_json().unwrap_or(aic_api::rest::ApiError {
                         code: "http".to_owned(),
                         message: format!("HTTP {status}"),
-                    },
-                );
+                    });
                 Err(anyhow!("node refused ({}): {}", body.code, body.message))
             }
             Err(e) => Err(anyhow!(
@@ -46,7 +45,11 @@ impl NodeClient {
         self.answer(self.agent.get(&self.url(path)).call())
     }
 
-    pub(crate) fn post<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> Result<T> {
+    pub(crate) fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T> {
         self.answer(self.agent.post(&self.url(path)).send_json(body.clone()))
     }
 }

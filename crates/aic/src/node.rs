@@ -1,7 +1,7 @@
 //! `aic node`.
 
-use anyhow::{Context, Result};
 use aic_node::{NodeConfig, RunningNode};
+use anyhow::{Context, Result};
 
 use crate::cli::NodeArgs;
 
@@ -64,7 +64,9 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
             mining = config.mine.is_some(),
             "ready"
         );
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
         tracing::info!(target: "node", "shutting down");
         node.shutdown().await;
         Ok(())

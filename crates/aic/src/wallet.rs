@@ -4,9 +4,7 @@ use std::time::{Duration, Instant};
 
 use aic_api::rest;
 use aic_node::KeyFile;
-use aic_primitives::{
-    Action, Address, Amount, ChainParams, Encode, Network, Transaction, TxBody,
-};
+use aic_primitives::{Action, Address, Amount, ChainParams, Encode, Network, Transaction, TxBody};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
@@ -50,7 +48,10 @@ pub(crate) fn run(cmd: WalletCommand) -> Result<()> {
             let k = load(&wallet.wallet)?;
             let address = k.address().to_bech32(k.network);
             if json {
-                println!("{}", json!({"address": address, "network": k.network.name()}));
+                println!(
+                    "{}",
+                    json!({"address": address, "network": k.network.name()})
+                );
             } else {
                 println!("{address}");
             }
@@ -68,11 +69,15 @@ pub(crate) fn run(cmd: WalletCommand) -> Result<()> {
                     k.address().to_bech32(k.network)
                 }
             };
-            let acct: rest::Account = NodeClient::new(&node.node).get(&format!("/accounts/{address}"))?;
+            let acct: rest::Account =
+                NodeClient::new(&node.node).get(&format!("/accounts/{address}"))?;
             if json {
                 println!("{}", serde_json::to_string(&acct)?);
             } else {
-                println!("{} AIC  (nonce {}, address {})", acct.balance, acct.nonce, acct.address);
+                println!(
+                    "{} AIC  (nonce {}, address {})",
+                    acct.balance, acct.nonce, acct.address
+                );
             }
         }
         WalletCommand::Send {
@@ -118,10 +123,12 @@ fn send(
         }
         .sign(&k.key),
     );
-    let submitted: rest::Submitted =
-        client.post("/txs", &json!({"hex": hex_of(&tx)}))?;
+    let submitted: rest::Submitted = client.post("/txs", &json!({"hex": hex_of(&tx)}))?;
     if !json_out {
-        println!("sent {amount} AIC to {to} (fee {fee}): txid {}", submitted.txid);
+        println!(
+            "sent {amount} AIC to {to} (fee {fee}): txid {}",
+            submitted.txid
+        );
     }
     let mut block = None;
     if wait {
@@ -133,7 +140,10 @@ fn send(
                 break;
             }
             if started.elapsed() > WAIT_LIMIT {
-                bail!("transaction {} not mined after {WAIT_LIMIT:?}", submitted.txid);
+                bail!(
+                    "transaction {} not mined after {WAIT_LIMIT:?}",
+                    submitted.txid
+                );
             }
             std::thread::sleep(Duration::from_millis(250));
         }
