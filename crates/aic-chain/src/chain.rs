@@ -338,9 +338,7 @@ impl Chain {
             self.reload()?;
             return Err(e.into());
         }
-        if let Err(e) = result {
-            return Err(e);
-        }
+        result?;
         Ok(BlockAccepted {
             hash,
             height,

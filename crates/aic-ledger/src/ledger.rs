@@ -52,6 +52,9 @@ pub struct TemplateState {
     pub state_root: Hash256,
 }
 
+/// Accounts and their states, in first-touch order.
+type AccountChanges = Vec<(Address, Account)>;
+
 /// Pending changes on top of the ledger, committed all at once or dropped.
 struct Overlay<'a> {
     base: &'a HashMap<Address, Account>,
@@ -128,7 +131,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// The touched accounts' previous and new states, in first-touch order.
-    fn into_changes(self) -> (Vec<(Address, Account)>, Vec<(Address, Account)>) {
+    fn into_changes(self) -> (AccountChanges, AccountChanges) {
         let previous = self
             .order
             .iter()

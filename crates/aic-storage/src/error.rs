@@ -4,9 +4,10 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    /// redb failed (IO, corruption, a lock held by another process).
+    /// redb failed (IO, corruption, a lock held by another process). Boxed: redb's error is
+    /// large and this one travels up every call.
     #[error("database: {0}")]
-    Db(#[from] redb::Error),
+    Db(Box<redb::Error>),
     /// The database was written by another schema version.
     #[error("database schema version {found} is not the supported {expected}")]
     SchemaVersion {
@@ -37,13 +38,14 @@ macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for StorageError {
             fn from(e: $t) -> Self {
-                StorageError::Db(e.into())
+                StorageError::Db(Box::new(e.into()))
             }
         }
     )*};
 }
 
 from_redb!(
+    redb::Error,
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
