@@ -241,9 +241,30 @@ impl Chain {
         }))
     }
 
-    /// The bits required of a child of `parent`.
-    pub fn next_bits(&self, parent: &IndexEntry) -> CompactTarget {
-        next_bits(&self.params, parent.height, parent.header.time)
+    /// The bits required of a child of the known block `parent`.
+    pub fn next_bits(&self, parent: &Hash256) -> CompactTarget {
+        let Some(entry) = self.index.get(parent) else {
+            return self.params.pow_limit;
+        };
+        let first = self.first_block_time(parent).unwrap_or(entry.header.time);
+        next_bits(&self.params, entry.height, entry.header.time, first)
+    }
+
+    /// Time of the block at height 1 on the branch ending at `hash` (ASERT's anchor).
+    fn first_block_time(&self, hash: &Hash256) -> Option<u32> {
+        let mut cur = *hash;
+        loop {
+            let e = self.index.get(&cur)?;
+            if e.height.0 <= 1 || self.hash_at(e.height) == Some(cur) {
+                let at_one = if e.height.0 == 1 {
+                    cur
+                } else {
+                    self.hash_at(Height(1))?
+                };
+                return self.index.get(&at_one).map(|e| e.header.time);
+            }
+            cur = e.header.prev_hash;
+        }
     }
 
     /// Median time of `parent` and up to ten of its ancestors.
@@ -285,7 +306,7 @@ impl Chain {
         }
         let height = Height(parent.height.0 + 1);
         let ctx = HeaderContext {
-            expected_bits: self.next_bits(&parent),
+            expected_bits: self.next_bits(&prev),
             median_time_past: self.median_time_past(&prev),
             now,
         };
@@ -581,7 +602,7 @@ impl Chain {
         let state = self
             .ledger
             .build_template(&self.params, height, &candidates, miner);
-        let bits = self.next_bits(&tip.entry);
+        let bits = self.next_bits(&tip.hash);
         let min_time = self.median_time_past(&tip.hash).saturating_add(1);
         let now = u32::try_from(now).unwrap_or(u32::MAX);
         BlockTemplate {

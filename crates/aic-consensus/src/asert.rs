@@ -95,21 +95,33 @@ pub fn asert_target(
     Target(next.min(params.pow_limit.0))
 }
 
-/// This chain's rule: the anchor is the genesis block (height 0, target = pow limit, parent
-/// time = `genesis_time - block_interval_secs`).
+/// This chain's rule: the anchor is the block at height 1, the first block mined (target =
+/// pow limit, parent time = its own time minus `block_interval_secs`), so the schedule starts
+/// when mining starts rather than at a genesis time fixed in advance. Block 1 itself carries
+/// the pow limit.
+///
 /// Returns the compact bits the block at `prev_height + 1` must carry, given the height and
-/// time of its parent.
+/// time of its parent and `first_block_time`, the time of the block at height 1 on the same
+/// branch (ignored when the parent is genesis).
 ///
 /// If `params.pow_limit` does not decode to a target (never the case for the networks'
 /// parameters, whose limits are valid by construction), there is no valid answer and the
 /// function returns `params.pow_limit` unchanged, which the proof-of-work check then rejects.
 ///
 /// # Consensus
-/// The genesis block carries `pow_limit`; every later block carries `next_bits` of its parent.
-pub fn next_bits(params: &ChainParams, prev_height: Height, prev_time: u32) -> CompactTarget {
+/// Blocks 0 and 1 carry `pow_limit`; every later block carries `next_bits` of its parent.
+pub fn next_bits(
+    params: &ChainParams,
+    prev_height: Height,
+    prev_time: u32,
+    first_block_time: u32,
+) -> CompactTarget {
     let Ok(pow_limit) = params.pow_limit.to_target() else {
         return params.pow_limit;
     };
+    if prev_height == Height::GENESIS {
+        return params.pow_limit;
+    }
     let ideal_block_time = i64::try_from(params.block_interval_secs).unwrap_or(i64::MAX);
     let asert = AsertParams {
         ideal_block_time,
@@ -117,9 +129,9 @@ pub fn next_bits(params: &ChainParams, prev_height: Height, prev_time: u32) -> C
         pow_limit,
     };
     let anchor = AsertAnchor {
-        height: 0,
-        // Cannot overflow: a u32 minus a non-negative i64.
-        parent_time: i64::from(params.genesis_time) - ideal_block_time,
+        height: 1,
+        // Cannot overflow: a u32 minus a non-negative i64 that fits in i64.
+        parent_time: i64::from(first_block_time).saturating_sub(ideal_block_time),
         target: pow_limit,
     };
     asert_target(&asert, &anchor, prev_height.0, i64::from(prev_time)).to_compact()
@@ -284,7 +296,7 @@ mod tests {
         ];
         for &h in &heights {
             for &t in &times {
-                let bits = next_bits(&params, Height(h), t);
+                let bits = next_bits(&params, Height(h), t, params.genesis_time + 2);
                 let target = bits.to_target().expect("valid bits");
                 assert!(target <= limit && !target.0.is_zero(), "{h} {t}");
             }
@@ -297,7 +309,9 @@ mod tests {
             x ^= x << 17;
             let h = x >> (x % 64);
             let t = (x >> 32) as u32;
-            let target = next_bits(&params, Height(h), t).to_target().expect("valid");
+            let target = next_bits(&params, Height(h), t, (x >> 8) as u32)
+                .to_target()
+                .expect("valid");
             assert!(target <= limit);
         }
         // Also the i64 API with the devnet limit and any anchor.
@@ -326,18 +340,19 @@ mod tests {
     }
 
     #[test]
-    fn devnet_genesis_successor_is_at_the_limit() {
+    fn devnet_first_blocks_are_at_the_limit_and_asert_starts_at_block_one() {
         let params = ChainParams::devnet();
+        let t1 = params.genesis_time + 1_000_000;
         assert_eq!(
-            next_bits(&params, Height(0), params.genesis_time),
+            next_bits(&params, Height(0), params.genesis_time, 0),
             params.pow_limit
         );
-        // Ten blocks on schedule keep it there; a block per second for a half-life doubles
-        // the difficulty.
-        let t = params.genesis_time + 20;
-        assert_eq!(next_bits(&params, Height(10), t), params.pow_limit);
+        assert_eq!(next_bits(&params, Height(1), t1, t1), params.pow_limit);
+        // However late block 1 comes after genesis, blocks on schedule from there keep the
+        // limit; being one half-life (five blocks) ahead doubles the difficulty.
+        assert_eq!(next_bits(&params, Height(10), t1 + 18, t1), params.pow_limit);
         let limit = params.pow_limit.to_target().expect("valid");
-        let half = next_bits(&params, Height(30), params.genesis_time)
+        let half = next_bits(&params, Height(6), t1, t1)
             .to_target()
             .expect("valid");
         assert_eq!(half.to_compact(), Target(limit.0 >> 1).to_compact());

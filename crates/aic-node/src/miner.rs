@@ -148,9 +148,10 @@ impl WorkerContext {
                     break;
                 }
                 let found = search_nonce(&bytes, &target, start as u32, BATCH);
+                let tried = found.map_or(BATCH, |n| n.wrapping_sub(start as u32) + 1);
                 self.stats
                     .hashes
-                    .fetch_add(u64::from(BATCH), Ordering::Relaxed);
+                    .fetch_add(u64::from(tried), Ordering::Relaxed);
                 if let Some(nonce) = found {
                     header.nonce = nonce;
                     let block = template.assemble(extranonce, header);

@@ -140,14 +140,15 @@ impl ChainParams {
         }
     }
 
-    /// Devnet: two-second blocks, a one-minute half-life and the easiest target, so one CPU
-    /// mines it at once and ASERT settles within minutes.
+    /// Devnet: two-second blocks, a ten-second half-life and the easiest target: the first
+    /// blocks come at once, and ASERT raises the difficulty to the machine's hash rate within
+    /// a few hundred blocks (each half-life ahead of schedule doubles it).
     pub fn devnet() -> ChainParams {
         ChainParams {
             network: Network::Devnet,
             chain_id: 0x4149_4303,
             block_interval_secs: 2,
-            asert_half_life_secs: 60,
+            asert_half_life_secs: 10,
             pow_limit: CompactTarget(0x207f_ffff),
             halving_interval: 100_000,
             genesis_time: 1_790_000_002,

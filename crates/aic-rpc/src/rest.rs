@@ -82,7 +82,7 @@ pub(crate) async fn status(State(s): State<AppState>) -> Result<Json<rest::Statu
             tip_hash: tip.hash.to_string(),
             bits: tip.entry.header.bits.to_string(),
             difficulty,
-            next_bits: chain.next_bits(&tip.entry).to_string(),
+            next_bits: chain.next_bits(&tip.hash).to_string(),
             chain_work: tip.entry.chain_work.to_string(),
             state_root: chain.state_root().to_hex(),
             mempool_size: chain.mempool().len(),

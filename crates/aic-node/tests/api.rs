@@ -1,0 +1,331 @@
+//! The HTTP API against a real node on a loopback port: REST, JSON-RPC and a standard
+//! getblocktemplate mining flow, and malformed input answered 4xx with nothing changed.
+
+use aic_node::{NodeConfig, RunningNode};
+use aic_primitives::{
+    merkle_root, sha256d, Action, Address, Amount, ChainParams, CompactSize, Encode, Hash256,
+    Network, SecretKey, Target, Transaction, TxBody,
+};
+use serde_json::{json, Value};
+
+struct TestNode {
+    node: Option<RunningNode>,
+    rt: tokio::runtime::Runtime,
+    base: String,
+    auth: String,
+    _dir: tempfile::TempDir,
+}
+
+fn key(i: u8) -> SecretKey {
+    SecretKey::from_seed([i; 32])
+}
+
+fn addr(i: u8) -> Address {
+    Address::from_public_key(&key(i).public_key())
+}
+
+impl TestNode {
+    fn start() -> TestNode {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let config = NodeConfig {
+            network: "devnet".to_owned(),
+            data_dir: dir.path().to_owned(),
+            api_addr: "127.0.0.1:0".parse().unwrap(),
+            payout_address: Some(addr(1).to_bech32(Network::Devnet)),
+            ..NodeConfig::default()
+        };
+        let node = rt.block_on(RunningNode::start(&config)).unwrap();
+        let base = format!("http://{}", node.api_addr);
+        let auth = node.rpc_auth.header_value();
+        TestNode {
+            node: Some(node),
+            rt,
+            base,
+            auth,
+            _dir: dir,
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        answer(ureq::get(&format!("{}{path}", self.base)).call())
+    }
+
+    fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        answer(ureq::post(&format!("{}{path}", self.base)).send_json(body))
+    }
+
+    fn rpc(&self, method: &str, params: Value) -> (u16, Value) {
+        answer(
+            ureq::post(&format!("{}/rpc", self.base))
+                .set("Authorization", &self.auth)
+                .send_json(json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params})),
+        )
+    }
+
+    fn status(&self) -> Value {
+        self.get("/api/v1/status").1
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(n) = self.node.take() {
+            self.rt.block_on(n.shutdown());
+        }
+    }
+}
+
+fn answer(r: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
+    match r {
+        Ok(resp) => (resp.status(), resp.into_json().unwrap_or(Value::Null)),
+        Err(ureq::Error::Status(code, resp)) => (code, resp.into_json().unwrap_or(Value::Null)),
+        Err(e) => panic!("transport error: {e}"),
+    }
+}
+
+fn unhex(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().unwrap()).unwrap()
+}
+
+fn display_hash(v: &Value) -> Hash256 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// Builds and mines a block from a getblocktemplate answer the way a standard miner does:
+/// the coinbase and transactions from their `data`, Bitcoin's merkle tree over their txids,
+/// the header from the template's fields, a nonce search, and the block bytes.
+fn mine_template(t: &Value, mutate_merkle: bool) -> Vec<u8> {
+    let mut txs = vec![unhex(&t["coinbasetxn"]["data"])];
+    for tx in t["transactions"].as_array().unwrap() {
+        txs.push(unhex(&tx["data"]));
+    }
+    let ids: Vec<Hash256> = txs.iter().map(|b| sha256d(b)).collect();
+    let mut root = merkle_root(&ids).0;
+    if mutate_merkle {
+        root.0[0] ^= 1;
+    }
+    let bits = u32::from_str_radix(t["bits"].as_str().unwrap(), 16).unwrap();
+    let target = Target(aic_primitives::U256::from_str_radix(t["target"].as_str().unwrap(), 16).unwrap());
+    let mut header = Vec::with_capacity(80);
+    header.extend_from_slice(&(t["version"].as_i64().unwrap() as i32).to_le_bytes());
+    header.extend_from_slice(display_hash(&t["previousblockhash"]).as_bytes());
+    header.extend_from_slice(root.as_bytes());
+    header.extend_from_slice(&(t["curtime"].as_u64().unwrap() as u32).to_le_bytes());
+    header.extend_from_slice(&bits.to_le_bytes());
+    header.extend_from_slice(&0u32.to_le_bytes());
+    for nonce in 0u32.. {
+        header[76..].copy_from_slice(&nonce.to_le_bytes());
+        if target.is_met_by(&sha256d(&header)) {
+            break;
+        }
+    }
+    let mut block = header;
+    CompactSize(txs.len() as u64).encode_to(&mut block);
+    for tx in txs {
+        block.extend_from_slice(&tx);
+    }
+    block
+}
+
+fn template(n: &TestNode) -> Value {
+    let (code, r) = n.rpc("getblocktemplate", json!([{"rules": []}]));
+    assert_eq!(code, 200, "{r}");
+    r["result"].clone()
+}
+
+fn submit(n: &TestNode, block: &[u8]) -> Value {
+    let (code, r) = n.rpc("submitblock", json!([hex::encode(block)]));
+    assert_eq!(code, 200, "{r}");
+    r["result"].clone()
+}
+
+fn transfer(from: u8, nonce: u64, to: Address, amount: u64, fee: u64) -> Transaction {
+    Transaction::Signed(
+        TxBody {
+            chain_id: ChainParams::devnet().chain_id,
+            sender: key(from).public_key(),
+            nonce,
+            fee: Amount::from_units(fee),
+            action: Action::Transfer {
+                to,
+                amount: Amount::from_units(amount),
+            },
+        }
+        .sign(&key(from)),
+    )
+}
+
+#[test]
+fn getblocktemplate_miner_flow_and_bip22_reasons() {
+    let n = TestNode::start();
+    let (code, _) = answer(
+        ureq::post(&format!("{}/rpc", n.base))
+            .send_json(json!({"method": "getblockcount", "params": []})),
+    );
+    assert_eq!(code, 401, "JSON-RPC needs credentials");
+
+    let t = template(&n);
+    assert_eq!(t["height"], 1);
+    let first = mine_template(&t, false);
+    assert_eq!(submit(&n, &first), Value::Null);
+    assert_eq!(n.rpc("getblockcount", json!([])).1["result"], 1);
+    let best = n.rpc("getbestblockhash", json!([])).1["result"].clone();
+    assert_eq!(n.rpc("getblockhash", json!([1])).1["result"], best);
+    assert_eq!(submit(&n, &first), json!("duplicate"));
+
+    // The block served over REST is byte for byte what the miner built.
+    let b = n.get("/api/v1/blocks/1").1;
+    assert_eq!(b["header_hex"].as_str().unwrap(), hex::encode(&first[..80]));
+    assert_eq!(b["hash"], best);
+
+    let t2 = template(&n);
+    assert_eq!(submit(&n, &mine_template(&t2, true)), json!("bad-txnmrklroot"));
+    let mut high = mine_template(&t2, false);
+    // Find a nonce that misses the target.
+    let target = Target(aic_primitives::U256::from_str_radix(t2["target"].as_str().unwrap(), 16).unwrap());
+    for nonce in 0u32.. {
+        high[76..80].copy_from_slice(&nonce.to_le_bytes());
+        if !target.is_met_by(&sha256d(&high[..80])) {
+            break;
+        }
+    }
+    assert_eq!(submit(&n, &high), json!("high-hash"));
+    let second = mine_template(&t2, false);
+    assert_eq!(submit(&n, &second), Value::Null);
+    // A block on the old template (parent = block 0) now only makes a side chain.
+    let mut stale_t = t.clone();
+    stale_t["curtime"] = json!(t["curtime"].as_u64().unwrap() + 1);
+    assert_eq!(submit(&n, &mine_template(&stale_t, false)), json!("stale-prevblk"));
+    assert_eq!(n.status()["height"], 2);
+
+    let (code, r) = n.rpc("getblockhash", json!([99]));
+    assert_eq!(code, 500);
+    assert_eq!(r["error"]["code"], -8);
+    let (code, r) = n.rpc("nosuchmethod", json!([]));
+    assert_eq!(code, 404);
+    assert_eq!(r["error"]["code"], -32601);
+    let (_, r) = n.rpc("submitblock", json!(["zz"]));
+    assert_eq!(r["error"]["code"], -22);
+    let info = n.rpc("getmininginfo", json!([])).1["result"].clone();
+    assert_eq!(info["blocks"], 2);
+    assert_eq!(info["chain"], "devnet");
+    assert!(n.rpc("getdifficulty", json!([])).1["result"].as_f64().unwrap() >= 1.0);
+}
+
+#[test]
+fn a_transfer_is_mined_and_both_balances_show_it() {
+    let n = TestNode::start();
+    assert_eq!(submit(&n, &mine_template(&template(&n), false)), Value::Null);
+    let from = addr(1).to_bech32(Network::Devnet);
+    let to = addr(2).to_bech32(Network::Devnet);
+    let before = n.get(&format!("/api/v1/accounts/{from}")).1;
+    assert_eq!(before["balance_units"], 50 * 100_000_000u64);
+
+    let tx = transfer(1, 0, addr(2), 7 * 100_000_000, 2_000);
+    let (code, r) = n.post("/api/v1/txs", json!({"hex": hex::encode(tx.to_bytes())}));
+    assert_eq!(code, 201, "{r}");
+    assert_eq!(r["txid"], tx.txid().to_string());
+    // Replacement: a lower fee for the same nonce is refused, a higher one replaces.
+    let cheaper = transfer(1, 0, addr(2), 7 * 100_000_000, 2_100);
+    let (code, r) = n.post("/api/v1/txs", json!({"hex": hex::encode(cheaper.to_bytes())}));
+    assert_eq!((code, r["code"].as_str()), (400, Some("replacement-underpriced")));
+    let better = transfer(1, 0, addr(2), 7 * 100_000_000, 5_000);
+    let (code, _) = n.post("/api/v1/txs", json!({"hex": hex::encode(better.to_bytes())}));
+    assert_eq!(code, 201);
+    assert_eq!(n.get(&format!("/api/v1/txs/{}", tx.txid())).0, 404);
+    assert_eq!(n.status()["mempool_size"], 1);
+
+    let t = template(&n);
+    assert_eq!(t["transactions"].as_array().unwrap().len(), 1);
+    assert_eq!(submit(&n, &mine_template(&t, false)), Value::Null);
+    let a = n.get(&format!("/api/v1/accounts/{from}")).1;
+    let b = n.get(&format!("/api/v1/accounts/{to}")).1;
+    assert_eq!(b["balance_units"], 7 * 100_000_000u64);
+    // 50 + 50 mined (the second block pays the fee back too) - 7 sent - fee + fee.
+    assert_eq!(a["balance_units"], 93 * 100_000_000u64);
+    assert_eq!(a["nonce"], 1);
+    let mined = n.get(&format!("/api/v1/txs/{}", better.txid())).1;
+    assert_eq!(mined["block_height"], 2);
+    assert_eq!(mined["from"], from.as_str());
+}
+
+#[test]
+fn malformed_input_gets_4xx_with_a_reason_and_changes_nothing() {
+    let n = TestNode::start();
+    assert_eq!(submit(&n, &mine_template(&template(&n), false)), Value::Null);
+    let before = n.status();
+
+    let good = transfer(1, 0, addr(2), 1_000, 1_000).to_bytes();
+    let mut bad_sig = good.clone();
+    let last = bad_sig.len() - 1;
+    bad_sig[last] ^= 1;
+    let wrong_chain = Transaction::Signed(
+        TxBody {
+            chain_id: ChainParams::mainnet().chain_id,
+            sender: key(1).public_key(),
+            nonce: 0,
+            fee: Amount::from_units(1_000),
+            action: Action::Transfer {
+                to: addr(2),
+                amount: Amount::from_units(1),
+            },
+        }
+        .sign(&key(1)),
+    );
+    let coinbase = n.get("/api/v1/blocks/1").1["txs"][0]["hex"].clone();
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (json!({"hex": "zz"}), 400, "malformed"),
+        (json!({"hex": hex::encode(&good[..good.len() - 3])}), 400, "malformed"),
+        (json!({"hex": format!("{}00", hex::encode(&good))}), 400, "malformed"),
+        (json!({"nohex": 1}), 400, "malformed"),
+        (json!({"hex": hex::encode(&bad_sig)}), 400, "bad-signature"),
+        (json!({"hex": hex::encode(wrong_chain.to_bytes())}), 400, "wrong-chain-id"),
+        (json!({"hex": coinbase}), 400, "standalone-coinbase"),
+        (
+            json!({"hex": hex::encode(transfer(3, 0, addr(2), 1, 1_000).to_bytes())}),
+            400,
+            "insufficient-balance",
+        ),
+        (
+            json!({"hex": hex::encode(transfer(1, 5, addr(2), 1, 1_000).to_bytes())}),
+            400,
+            "nonce-gap",
+        ),
+        (
+            json!({"hex": hex::encode(transfer(1, 0, addr(2), 1, 0).to_bytes())}),
+            400,
+            "fee-rate-too-low",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (got, r) = n.post("/api/v1/txs", body.clone());
+        assert_eq!((got, r["code"].as_str()), (status, Some(code)), "{body} -> {r}");
+        assert!(!r["message"].as_str().unwrap().is_empty());
+    }
+    for (path, status, code) in [
+        ("/api/v1/blocks/xyz", 400, "bad-block-id"),
+        ("/api/v1/blocks/999", 404, "not-found"),
+        ("/api/v1/txs/12", 400, "bad-txid"),
+        ("/api/v1/accounts/aic1notanaddress", 400, "bad-address"),
+        ("/api/v1/nothing", 404, "not-found"),
+    ] {
+        let (got, r) = n.get(path);
+        assert_eq!((got, r["code"].as_str()), (status, Some(code)), "{path} -> {r}");
+    }
+    // Malformed and invalid blocks over JSON-RPC.
+    let t = template(&n);
+    let mut block = mine_template(&t, false);
+    block.truncate(block.len() - 1);
+    let (_, r) = n.rpc("submitblock", json!([hex::encode(&block)]));
+    assert_eq!(r["error"]["code"], -22);
+    let mut no_cb = t.clone();
+    no_cb["coinbasetxn"]["data"] = json!(hex::encode(&good));
+    assert_eq!(submit(&n, &mine_template(&no_cb, false)), json!("bad-cb-missing"));
+
+    let after = n.status();
+    assert_eq!(after, before, "nothing changed");
+    let doc = n.get("/api/v1/openapi.json").1;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v1/blocks/{id}"].is_object());
+}
