@@ -8,10 +8,10 @@ use aic_consensus::{
     asert::next_bits, check_block_structure, check_header, check_tx_stateless, median_time_past,
     HeaderContext, TxError, MEDIAN_TIME_SPAN,
 };
-use aic_ledger::{Account, BlockOutcome, Ledger};
+use aic_ledger::{Account, BlockOutcome, BlockUndo, Ledger};
 use aic_primitives::{
-    Address, Block, ChainParams, Coinbase, CompactTarget, Encode, Hash256, Height, SignedTx,
-    Transaction,
+    Address, Block, ChainParams, Coinbase, CompactTarget, Decode, Encode, Hash256, Height,
+    SignedTx, Transaction,
 };
 use aic_storage::{BlockStatus, IndexEntry, Store, WriteBatch};
 
@@ -80,6 +80,21 @@ struct Disconnected {
     hash: Hash256,
     height: Height,
     block: Block,
+    undo: BlockUndo,
+}
+
+/// The ledger from the stored accounts.
+fn load_ledger(store: &Store) -> Result<Ledger, ChainError> {
+    let accounts = store
+        .load_accounts()?
+        .into_iter()
+        .map(|(a, bytes)| {
+            Account::from_bytes(&bytes)
+                .map(|acct| (a, acct))
+                .map_err(|e| ChainError::Inconsistent(format!("stored account: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Ledger::from_accounts(accounts))
 }
 
 /// A block connected during a reorganisation.
@@ -128,7 +143,7 @@ impl Chain {
                 main.last()
             )));
         }
-        let ledger = Ledger::from_accounts(store.load_accounts()?);
+        let ledger = load_ledger(&store)?;
         let chain = Chain {
             params,
             store,
@@ -325,6 +340,16 @@ impl Chain {
             status: BlockStatus::Valid,
         };
         let tip = self.tip();
+        // A branch that leaves the main chain deeper than a reorg may go can never become the
+        // tip: refuse it rather than store it (old forks cost nothing to make).
+        let (fork_height, branch) = self.branch_from_main(prev);
+        let depth = tip.entry.height.0.saturating_sub(fork_height.0);
+        if depth > self.params.max_reorg_depth {
+            return Err(ChainError::ReorgTooDeep {
+                depth,
+                max: self.params.max_reorg_depth,
+            });
+        }
         if entry.chain_work <= tip.entry.chain_work {
             self.store.write(&WriteBatch {
                 new_blocks: vec![(hash, bytes, entry)],
@@ -336,14 +361,6 @@ impl Chain {
                 height,
                 is_tip: false,
                 reorg_depth: 0,
-            });
-        }
-        let (fork_height, branch) = self.branch_from_main(prev);
-        let depth = tip.entry.height.0 - fork_height.0;
-        if depth > self.params.max_reorg_depth {
-            return Err(ChainError::ReorgTooDeep {
-                depth,
-                max: self.params.max_reorg_depth,
             });
         }
         self.index.insert(hash, entry);
@@ -401,16 +418,19 @@ impl Chain {
             let hash = *self.main.last().unwrap_or(&Hash256::ZERO);
             let height = self.height();
             let block = self.stored_block(&hash)?;
-            let undo = self
+            let bytes = self
                 .store
                 .undo(&hash)?
                 .ok_or_else(|| ChainError::Inconsistent(format!("undo of {hash} missing")))?;
+            let undo = BlockUndo::from_bytes(&bytes)
+                .map_err(|e| ChainError::Inconsistent(format!("undo of {hash}: {e}")))?;
             self.ledger.undo_block(&undo);
             self.main.pop();
             disconnected.push(Disconnected {
                 hash,
                 height,
                 block,
+                undo,
             });
         }
         let mut blocks = Vec::with_capacity(branch.len());
@@ -496,16 +516,22 @@ impl Chain {
             let ids = c.block.txs.iter().map(Transaction::txid).collect();
             batch
                 .connected
-                .push((c.hash, c.height, ids, c.outcome.undo.clone()));
+                .push((c.hash, c.height, ids, c.outcome.undo.to_bytes()));
         }
         for d in &disconnected {
-            if let Ok(Some(undo)) = self.store.undo(&d.hash) {
-                touched.extend(undo.previous.iter().map(|(a, _)| *a));
-            }
+            touched.extend(d.undo.previous.iter().map(|(a, _)| *a));
         }
         batch.accounts = touched
             .into_iter()
-            .map(|a| (a, self.ledger.account(&a)))
+            .map(|a| {
+                let acct = self.ledger.account(&a);
+                let bytes = if acct.is_empty() {
+                    Vec::new()
+                } else {
+                    acct.to_bytes()
+                };
+                (a, bytes)
+            })
             .collect();
         batch.tip = self.main.last().copied();
         self.update_mempool(&disconnected);
@@ -550,7 +576,15 @@ impl Chain {
     fn reload(&mut self) -> Result<(), ChainError> {
         self.index = self.store.load_index()?.into_iter().collect();
         self.main = self.store.load_main_chain()?;
-        self.ledger = Ledger::from_accounts(self.store.load_accounts()?);
+        self.ledger = load_ledger(&self.store)?;
+        let ledger = &self.ledger;
+        self.mempool.revalidate(|a| {
+            let acct = ledger.account(a);
+            AccountView {
+                nonce: acct.nonce,
+                balance: acct.balance,
+            }
+        });
         Ok(())
     }
 

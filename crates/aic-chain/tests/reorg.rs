@@ -184,11 +184,28 @@ fn reorg_deeper_than_the_limit_is_refused() {
     let mut b = open(&db);
     extend(&mut a, 3, addr(1), 1);
     let theirs = extend(&mut b, 4, addr(2), 2);
-    for blk in &theirs[..3] {
-        a.submit_block(blk.clone(), NOW).unwrap();
-    }
+    // Their first block forks at genesis, three blocks below A's tip: beyond the limit, so
+    // it is refused outright rather than stored as a side chain that could never win.
+    let tip = a.tip().hash;
     assert!(matches!(
-        a.submit_block(theirs[3].clone(), NOW),
+        a.submit_block(theirs[0].clone(), NOW),
         Err(ChainError::ReorgTooDeep { depth: 3, max: 2 })
     ));
+    assert!(a.entry(&theirs[0].hash()).is_none());
+    assert_eq!(a.tip().hash, tip);
+    // A fork within the limit is stored and can win.
+    let (dc, _) = (tempfile::tempdir().unwrap(), ());
+    let mut c = Chain::open(p.clone(), &dc.path().join("c.redb"), ChainConfig::default()).unwrap();
+    for h in 1..=2 {
+        let blk = a
+            .block(&a.hash_at(aic_primitives::Height(h)).unwrap())
+            .unwrap()
+            .unwrap();
+        c.submit_block(blk, NOW).unwrap();
+    }
+    let side = extend(&mut c, 2, addr(3), 3);
+    assert!(!a.submit_block(side[0].clone(), NOW).unwrap().is_tip);
+    let won = a.submit_block(side[1].clone(), NOW).unwrap();
+    assert!(won.is_tip);
+    assert_eq!(won.reorg_depth, 1);
 }

@@ -350,7 +350,10 @@ mod tests {
         assert_eq!(next_bits(&params, Height(1), t1, t1), params.pow_limit);
         // However late block 1 comes after genesis, blocks on schedule from there keep the
         // limit; being one half-life (five blocks) ahead doubles the difficulty.
-        assert_eq!(next_bits(&params, Height(10), t1 + 18, t1), params.pow_limit);
+        assert_eq!(
+            next_bits(&params, Height(10), t1 + 18, t1),
+            params.pow_limit
+        );
         let limit = params.pow_limit.to_target().expect("valid");
         let half = next_bits(&params, Height(6), t1, t1)
             .to_target()

@@ -14,6 +14,14 @@ pub enum BlockError {
         /// What the header carries.
         got: CompactTarget,
     },
+    /// `bits` encodes a target easier than the network's limit.
+    #[error("bits {got:?} are easier than the limit {limit:?}")]
+    BitsAboveLimit {
+        /// The network's easiest bits.
+        limit: CompactTarget,
+        /// What the header carries.
+        got: CompactTarget,
+    },
     /// `bits` encodes no valid target.
     #[error("invalid bits: {0}")]
     InvalidBits(CompactTargetError),

@@ -16,8 +16,8 @@ pub fn check_pow(header: &BlockHeader, pow_limit: CompactTarget) -> Result<Targe
     let target = header.bits.to_target().map_err(BlockError::InvalidBits)?;
     if let Ok(limit) = pow_limit.to_target() {
         if target > limit {
-            return Err(BlockError::BadBits {
-                expected: pow_limit,
+            return Err(BlockError::BitsAboveLimit {
+                limit: pow_limit,
                 got: header.bits,
             });
         }
@@ -68,7 +68,7 @@ mod tests {
         g.bits = CompactTarget(0x207f_ffff);
         assert!(matches!(
             check_pow(&g, p.pow_limit),
-            Err(BlockError::BadBits { .. })
+            Err(BlockError::BitsAboveLimit { .. })
         ));
         g.bits = CompactTarget(0x0480_0001);
         assert!(matches!(

@@ -256,3 +256,62 @@ fn a_wrong_state_root_or_an_overpaying_coinbase_changes_nothing() {
     assert_eq!(ledger.state_root(), root);
     assert_eq!(ledger.account(&addr(1)).nonce, 0);
 }
+
+#[test]
+fn a_recipient_balance_overflow_is_rejected() {
+    let p = ChainParams::devnet();
+    let rich = Account {
+        balance: Amount::from_units(u64::MAX - 5),
+        nonce: 0,
+    };
+    let mut ledger = Ledger::from_accounts([
+        (addr(2), rich),
+        (
+            addr(1),
+            Account {
+                balance: Amount::from_units(1_000),
+                nonce: 0,
+            },
+        ),
+    ]);
+    let root = ledger.state_root();
+    let b = block(
+        1,
+        Coinbase {
+            height: Height(1),
+            extranonce: [0; 8],
+            state_root: root,
+            payouts: vec![],
+        },
+        &[transfer(1, 0, 2, 10, 0)],
+    );
+    assert_eq!(
+        ledger.apply_block(&p, &b, Height(1)),
+        Err(BlockError::Tx {
+            index: 1,
+            error: TxError::BalanceOverflow
+        })
+    );
+    // A coinbase payout that would overflow is refused the same way.
+    let b = block(
+        1,
+        Coinbase {
+            height: Height(1),
+            extranonce: [0; 8],
+            state_root: root,
+            payouts: vec![aic_primitives::Payout {
+                to: addr(2),
+                amount: Amount::from_units(10),
+            }],
+        },
+        &[],
+    );
+    assert_eq!(
+        ledger.apply_block(&p, &b, Height(1)),
+        Err(BlockError::Tx {
+            index: 0,
+            error: TxError::BalanceOverflow
+        })
+    );
+    assert_eq!(ledger.state_root(), root);
+}

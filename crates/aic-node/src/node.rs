@@ -95,8 +95,15 @@ impl RunningNode {
         let handle = Arc::new(NodeHandle::new(chain, payout));
         let rpc_auth = match (&config.rpc_user, &config.rpc_password) {
             (Some(u), Some(p)) => RpcAuth::new(u, p),
-            _ => RpcAuth::create_cookie(&config.data_dir)
+            (None, None) => RpcAuth::create_cookie(&config.data_dir)
                 .map_err(io("writing the RPC cookie".to_owned()))?,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    key: "rpc_user",
+                    reason: "rpc_user and rpc_password go together".to_owned(),
+                }
+                .into())
+            }
         };
         let listener = tokio::net::TcpListener::bind(config.api_addr)
             .await

@@ -59,7 +59,9 @@ impl TestNode {
         answer(
             ureq::post(&format!("{}/rpc", self.base))
                 .set("Authorization", &self.auth)
-                .send_json(json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params})),
+                .send_json(
+                    json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params}),
+                ),
         )
     }
 
@@ -106,7 +108,8 @@ fn mine_template(t: &Value, mutate_merkle: bool) -> Vec<u8> {
         root.0[0] ^= 1;
     }
     let bits = u32::from_str_radix(t["bits"].as_str().unwrap(), 16).unwrap();
-    let target = Target(aic_primitives::U256::from_str_radix(t["target"].as_str().unwrap(), 16).unwrap());
+    let target =
+        Target(aic_primitives::U256::from_str_radix(t["target"].as_str().unwrap(), 16).unwrap());
     let mut header = Vec::with_capacity(80);
     header.extend_from_slice(&(t["version"].as_i64().unwrap() as i32).to_le_bytes());
     header.extend_from_slice(display_hash(&t["previousblockhash"]).as_bytes());
@@ -180,10 +183,14 @@ fn getblocktemplate_miner_flow_and_bip22_reasons() {
     assert_eq!(b["hash"], best);
 
     let t2 = template(&n);
-    assert_eq!(submit(&n, &mine_template(&t2, true)), json!("bad-txnmrklroot"));
+    assert_eq!(
+        submit(&n, &mine_template(&t2, true)),
+        json!("bad-txnmrklroot")
+    );
     let mut high = mine_template(&t2, false);
     // Find a nonce that misses the target.
-    let target = Target(aic_primitives::U256::from_str_radix(t2["target"].as_str().unwrap(), 16).unwrap());
+    let target =
+        Target(aic_primitives::U256::from_str_radix(t2["target"].as_str().unwrap(), 16).unwrap());
     for nonce in 0u32.. {
         high[76..80].copy_from_slice(&nonce.to_le_bytes());
         if !target.is_met_by(&sha256d(&high[..80])) {
@@ -196,7 +203,10 @@ fn getblocktemplate_miner_flow_and_bip22_reasons() {
     // A block on the old template (parent = block 0) now only makes a side chain.
     let mut stale_t = t.clone();
     stale_t["curtime"] = json!(t["curtime"].as_u64().unwrap() + 1);
-    assert_eq!(submit(&n, &mine_template(&stale_t, false)), json!("stale-prevblk"));
+    assert_eq!(
+        submit(&n, &mine_template(&stale_t, false)),
+        json!("stale-prevblk")
+    );
     assert_eq!(n.status()["height"], 2);
 
     let (code, r) = n.rpc("getblockhash", json!([99]));
@@ -210,13 +220,21 @@ fn getblocktemplate_miner_flow_and_bip22_reasons() {
     let info = n.rpc("getmininginfo", json!([])).1["result"].clone();
     assert_eq!(info["blocks"], 2);
     assert_eq!(info["chain"], "devnet");
-    assert!(n.rpc("getdifficulty", json!([])).1["result"].as_f64().unwrap() >= 1.0);
+    assert!(
+        n.rpc("getdifficulty", json!([])).1["result"]
+            .as_f64()
+            .unwrap()
+            >= 1.0
+    );
 }
 
 #[test]
 fn a_transfer_is_mined_and_both_balances_show_it() {
     let n = TestNode::start();
-    assert_eq!(submit(&n, &mine_template(&template(&n), false)), Value::Null);
+    assert_eq!(
+        submit(&n, &mine_template(&template(&n), false)),
+        Value::Null
+    );
     let from = addr(1).to_bech32(Network::Devnet);
     let to = addr(2).to_bech32(Network::Devnet);
     let before = n.get(&format!("/api/v1/accounts/{from}")).1;
@@ -228,10 +246,19 @@ fn a_transfer_is_mined_and_both_balances_show_it() {
     assert_eq!(r["txid"], tx.txid().to_string());
     // Replacement: a lower fee for the same nonce is refused, a higher one replaces.
     let cheaper = transfer(1, 0, addr(2), 7 * 100_000_000, 2_100);
-    let (code, r) = n.post("/api/v1/txs", json!({"hex": hex::encode(cheaper.to_bytes())}));
-    assert_eq!((code, r["code"].as_str()), (400, Some("replacement-underpriced")));
+    let (code, r) = n.post(
+        "/api/v1/txs",
+        json!({"hex": hex::encode(cheaper.to_bytes())}),
+    );
+    assert_eq!(
+        (code, r["code"].as_str()),
+        (400, Some("replacement-underpriced"))
+    );
     let better = transfer(1, 0, addr(2), 7 * 100_000_000, 5_000);
-    let (code, _) = n.post("/api/v1/txs", json!({"hex": hex::encode(better.to_bytes())}));
+    let (code, _) = n.post(
+        "/api/v1/txs",
+        json!({"hex": hex::encode(better.to_bytes())}),
+    );
     assert_eq!(code, 201);
     assert_eq!(n.get(&format!("/api/v1/txs/{}", tx.txid())).0, 404);
     assert_eq!(n.status()["mempool_size"], 1);
@@ -253,7 +280,10 @@ fn a_transfer_is_mined_and_both_balances_show_it() {
 #[test]
 fn malformed_input_gets_4xx_with_a_reason_and_changes_nothing() {
     let n = TestNode::start();
-    assert_eq!(submit(&n, &mine_template(&template(&n), false)), Value::Null);
+    assert_eq!(
+        submit(&n, &mine_template(&template(&n), false)),
+        Value::Null
+    );
     let before = n.status();
 
     let good = transfer(1, 0, addr(2), 1_000, 1_000).to_bytes();
@@ -276,11 +306,23 @@ fn malformed_input_gets_4xx_with_a_reason_and_changes_nothing() {
     let coinbase = n.get("/api/v1/blocks/1").1["txs"][0]["hex"].clone();
     let cases: Vec<(Value, u16, &str)> = vec![
         (json!({"hex": "zz"}), 400, "malformed"),
-        (json!({"hex": hex::encode(&good[..good.len() - 3])}), 400, "malformed"),
-        (json!({"hex": format!("{}00", hex::encode(&good))}), 400, "malformed"),
+        (
+            json!({"hex": hex::encode(&good[..good.len() - 3])}),
+            400,
+            "malformed",
+        ),
+        (
+            json!({"hex": format!("{}00", hex::encode(&good))}),
+            400,
+            "malformed",
+        ),
         (json!({"nohex": 1}), 400, "malformed"),
         (json!({"hex": hex::encode(&bad_sig)}), 400, "bad-signature"),
-        (json!({"hex": hex::encode(wrong_chain.to_bytes())}), 400, "wrong-chain-id"),
+        (
+            json!({"hex": hex::encode(wrong_chain.to_bytes())}),
+            400,
+            "wrong-chain-id",
+        ),
         (json!({"hex": coinbase}), 400, "standalone-coinbase"),
         (
             json!({"hex": hex::encode(transfer(3, 0, addr(2), 1, 1_000).to_bytes())}),
@@ -300,7 +342,11 @@ fn malformed_input_gets_4xx_with_a_reason_and_changes_nothing() {
     ];
     for (body, status, code) in cases {
         let (got, r) = n.post("/api/v1/txs", body.clone());
-        assert_eq!((got, r["code"].as_str()), (status, Some(code)), "{body} -> {r}");
+        assert_eq!(
+            (got, r["code"].as_str()),
+            (status, Some(code)),
+            "{body} -> {r}"
+        );
         assert!(!r["message"].as_str().unwrap().is_empty());
     }
     for (path, status, code) in [
@@ -311,7 +357,11 @@ fn malformed_input_gets_4xx_with_a_reason_and_changes_nothing() {
         ("/api/v1/nothing", 404, "not-found"),
     ] {
         let (got, r) = n.get(path);
-        assert_eq!((got, r["code"].as_str()), (status, Some(code)), "{path} -> {r}");
+        assert_eq!(
+            (got, r["code"].as_str()),
+            (status, Some(code)),
+            "{path} -> {r}"
+        );
     }
     // Malformed and invalid blocks over JSON-RPC.
     let t = template(&n);
@@ -321,7 +371,10 @@ fn malformed_input_gets_4xx_with_a_reason_and_changes_nothing() {
     assert_eq!(r["error"]["code"], -22);
     let mut no_cb = t.clone();
     no_cb["coinbasetxn"]["data"] = json!(hex::encode(&good));
-    assert_eq!(submit(&n, &mine_template(&no_cb, false)), json!("bad-cb-missing"));
+    assert_eq!(
+        submit(&n, &mine_template(&no_cb, false)),
+        json!("bad-cb-missing")
+    );
 
     let after = n.status();
     assert_eq!(after, before, "nothing changed");

@@ -1,8 +1,17 @@
-//! ed25519 keys and signatures.
+//! ed25519 keys and signatures, verified under ZIP 215's rules.
+//!
+//! # Consensus
+//! A signature is valid when it satisfies the cofactored equation `[8][s]B = [8]R + [8][k]A`
+//! with the encodings ZIP 215 accepts (ed25519-zebra). Under those rules one-by-one and batch
+//! verification give the same answer for every input, so a block checked in batches and a
+//! transaction checked alone can never disagree. Small-order public keys are refused when
+//! decoded: anyone could sign for them.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
-use ed25519_dalek::{Signer, Verifier};
+use curve25519_dalek::edwards::CompressedEdwardsY;
+use ed25519_zebra::{batch, SigningKey, VerificationKey, VerificationKeyBytes};
 
 use crate::encode::{Decode, DecodeError, Encode, Reader};
 
@@ -11,11 +20,11 @@ use crate::encode::{Decode, DecodeError, Encode, Reader};
 /// # Invariants
 /// Its `Debug` output never shows the key, so it cannot leak into logs.
 #[derive(Clone)]
-pub struct SecretKey(ed25519_dalek::SigningKey);
+pub struct SecretKey(SigningKey);
 
-/// A public verification key, always a valid curve point.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PublicKey(ed25519_dalek::VerifyingKey);
+/// A public verification key: a valid curve point of large order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerificationKey);
 
 /// An ed25519 signature.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,12 +55,12 @@ pub enum KeyError {
 impl SecretKey {
     /// A fresh key from the operating system's random source.
     pub fn generate() -> SecretKey {
-        SecretKey(ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng))
+        SecretKey(SigningKey::new(rand::rngs::OsRng))
     }
 
     /// The key with this 32-byte seed.
     pub fn from_seed(seed: [u8; 32]) -> SecretKey {
-        SecretKey(ed25519_dalek::SigningKey::from_bytes(&seed))
+        SecretKey(SigningKey::from(seed))
     }
 
     /// The 32-byte seed (keep it secret).
@@ -61,7 +70,7 @@ impl SecretKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(self.0.verifying_key())
+        PublicKey(VerificationKey::from(&self.0))
     }
 
     /// Signs `message`.
@@ -78,27 +87,36 @@ impl fmt::Debug for SecretKey {
 
 impl PublicKey {
     /// Parses 32 bytes, rejecting encodings that are not a curve point and small-order
-    /// (weak) keys, for which single and batch verification could disagree.
+    /// points (for which anyone can forge a signature under the cofactored rule).
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, KeyError> {
-        let key =
-            ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidKey)?;
-        if key.is_weak() {
+        let point = CompressedEdwardsY(*bytes)
+            .decompress()
+            .ok_or(KeyError::InvalidKey)?;
+        if point.is_small_order() {
             return Err(KeyError::InvalidKey);
         }
-        Ok(PublicKey(key))
+        VerificationKey::try_from(*bytes)
+            .map(PublicKey)
+            .map_err(|_| KeyError::InvalidKey)
     }
 
     /// The 32 key bytes.
     pub fn to_bytes(&self) -> [u8; 32] {
-        self.0.to_bytes()
+        self.0.into()
     }
 
-    /// Verifies one signature (RFC 8032 with canonical `S`, as the batch verifier checks it).
+    /// Verifies one signature.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), KeyError> {
-        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
+        let sig = ed25519_zebra::Signature::from_bytes(&signature.0);
         self.0
-            .verify(message, &sig)
+            .verify(&sig, message)
             .map_err(|_| KeyError::BadSignature)
+    }
+}
+
+impl Hash for PublicKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.to_bytes().hash(state);
     }
 }
 
@@ -114,7 +132,8 @@ impl fmt::Debug for Signature {
     }
 }
 
-/// Verifies many signatures at once, about twice as fast per signature as one by one.
+/// Verifies many signatures at once, about twice as fast per signature as one by one, with the
+/// same verdict as verifying each (ZIP 215).
 ///
 /// Fails if any one fails; callers that need to know which one re-verify singly.
 pub fn verify_batch(
@@ -129,17 +148,19 @@ pub fn verify_batch(
             keys: keys.len(),
         });
     }
-    let sigs: Vec<ed25519_dalek::Signature> = signatures
-        .iter()
-        .map(|s| ed25519_dalek::Signature::from_bytes(&s.0))
-        .collect();
-    let keys: Vec<ed25519_dalek::VerifyingKey> = keys.iter().map(|k| k.0).collect();
-    ed25519_dalek::verify_batch(messages, &sigs, &keys).map_err(|_| KeyError::BadSignature)
+    let mut verifier = batch::Verifier::new();
+    for ((m, s), k) in messages.iter().zip(signatures).zip(keys) {
+        let key = VerificationKeyBytes::from(k.to_bytes());
+        verifier.queue((key, ed25519_zebra::Signature::from_bytes(&s.0), m));
+    }
+    verifier
+        .verify(rand::rngs::OsRng)
+        .map_err(|_| KeyError::BadSignature)
 }
 
 impl Encode for PublicKey {
     fn encode_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0.as_bytes());
+        out.extend_from_slice(&self.to_bytes());
     }
 }
 
@@ -186,6 +207,19 @@ mod tests {
             pubs[2].verify(refs[2], &bad[2]),
             Err(KeyError::BadSignature)
         );
+    }
+
+    #[test]
+    fn small_order_and_invalid_keys_are_refused() {
+        // The identity point (small order) and a y with no curve point.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert_eq!(PublicKey::from_bytes(&identity), Err(KeyError::InvalidKey));
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        assert!(PublicKey::from_bytes(&not_a_point).is_err());
+        let k = SecretKey::from_seed([3; 32]).public_key();
+        assert_eq!(PublicKey::from_bytes(&k.to_bytes()), Ok(k));
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub fn bip22_reason(e: &ChainError) -> String {
     };
     match block {
         BlockError::HighHash { .. } => "high-hash".to_owned(),
-        BlockError::BadBits { .. } | BlockError::InvalidBits(_) => "bad-diffbits".to_owned(),
+        BlockError::BadBits { .. }
+        | BlockError::BitsAboveLimit { .. }
+        | BlockError::InvalidBits(_) => "bad-diffbits".to_owned(),
         BlockError::TimeTooOld { .. } => "time-too-old".to_owned(),
         BlockError::TimeTooNew { .. } => "time-too-new".to_owned(),
         BlockError::TooLarge { .. } | BlockError::TooManyTxs { .. } => "bad-blk-length".to_owned(),

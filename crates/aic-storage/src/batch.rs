@@ -1,6 +1,5 @@
 //! Index records and the unit of atomic writes.
 
-use aic_ledger::{Account, BlockUndo};
 use aic_primitives::{
     Address, BlockHeader, Decode, DecodeError, Encode, Hash256, Height, Reader, Work, U256,
 };
@@ -72,10 +71,10 @@ pub struct WriteBatch {
     pub index_updates: Vec<(Hash256, IndexEntry)>,
     /// Main-chain blocks taken off, tip first: hash, height, txids.
     pub disconnected: Vec<(Hash256, Height, Vec<Hash256>)>,
-    /// Blocks put on the main chain, lowest first: hash, height, txids, undo data.
-    pub connected: Vec<(Hash256, Height, Vec<Hash256>, BlockUndo)>,
-    /// Final state of every account touched.
-    pub accounts: Vec<(Address, Account)>,
+    /// Blocks put on the main chain, lowest first: hash, height, txids, encoded undo data.
+    pub connected: Vec<(Hash256, Height, Vec<Hash256>, Vec<u8>)>,
+    /// Final encoded state of every account touched; empty bytes delete the account.
+    pub accounts: Vec<(Address, Vec<u8>)>,
     /// The new tip, if it changed.
     pub tip: Option<Hash256>,
 }

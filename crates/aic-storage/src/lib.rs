@@ -7,7 +7,8 @@
 //! acknowledged block and the tip they made.
 //!
 //! # Invariants
-//! - This crate stores and loads; it knows no consensus rule.
+//! - This crate stores and loads bytes; it knows no consensus rule and no state type above
+//!   the primitives (accounts and undo data arrive encoded).
 //! - The on-disk schema has a version; a database of another version is refused, not guessed at.
 
 mod batch;

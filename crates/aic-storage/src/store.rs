@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use aic_ledger::{Account, BlockUndo};
 use aic_primitives::{Address, Block, Decode, Encode, Hash256, Height};
 use redb::{Database, Durability, ReadableTable, ReadableTableMetadata};
 
@@ -117,15 +116,14 @@ impl Store {
         Ok(out)
     }
 
-    /// Every stored account.
-    pub fn load_accounts(&self) -> Result<Vec<(Address, Account)>, StorageError> {
+    /// Every stored account, encoded.
+    pub fn load_accounts(&self) -> Result<Vec<(Address, Vec<u8>)>, StorageError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(ACCOUNTS)?;
         let mut out = Vec::with_capacity(table.len()? as usize);
         for row in table.iter()? {
             let (k, v) = row?;
-            let acct = Account::from_bytes(&v.value()).map_err(|e| corrupt("accounts", e))?;
-            out.push((Address(k.value()), acct));
+            out.push((Address(k.value()), v.value().to_vec()));
         }
         Ok(out)
     }
@@ -144,14 +142,12 @@ impl Store {
             .transpose()
     }
 
-    /// The undo data of a main-chain block.
-    pub fn undo(&self, hash: &Hash256) -> Result<Option<BlockUndo>, StorageError> {
+    /// The encoded undo data of a main-chain block.
+    pub fn undo(&self, hash: &Hash256) -> Result<Option<Vec<u8>>, StorageError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(UNDO)?;
         let bytes = table.get(hash.0)?.map(|v| v.value().to_vec());
-        bytes
-            .map(|b| BlockUndo::from_bytes(&b).map_err(|e| corrupt("undo", e)))
-            .transpose()
+        Ok(bytes)
     }
 
     /// Where a main-chain transaction is: its block and position.
@@ -196,7 +192,7 @@ impl Store {
             }
             for (hash, height, txids, u) in &batch.connected {
                 main.insert(height.0, hash.0)?;
-                undo.insert(hash.0, u.to_bytes().as_slice())?;
+                undo.insert(hash.0, u.as_slice())?;
                 for (pos, id) in txids.iter().enumerate() {
                     let mut v = [0u8; 36];
                     v[..32].copy_from_slice(&hash.0);
@@ -208,9 +204,7 @@ impl Store {
                 if acct.is_empty() {
                     accounts.remove(addr.0)?;
                 } else {
-                    let mut v = [0u8; 16];
-                    v.copy_from_slice(&acct.to_bytes());
-                    accounts.insert(addr.0, v)?;
+                    accounts.insert(addr.0, acct.as_slice())?;
                 }
             }
             if let Some(tip) = batch.tip {

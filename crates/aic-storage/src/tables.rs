@@ -10,8 +10,8 @@ pub(crate) const BLOCKS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new
 pub(crate) const INDEX: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("index");
 /// Height → hash of the main-chain block at that height.
 pub(crate) const MAIN: TableDefinition<u64, [u8; 32]> = TableDefinition::new("main_chain");
-/// Address → encoded account (balance, nonce).
-pub(crate) const ACCOUNTS: TableDefinition<[u8; 20], [u8; 16]> = TableDefinition::new("accounts");
+/// Address → encoded account state.
+pub(crate) const ACCOUNTS: TableDefinition<[u8; 20], &[u8]> = TableDefinition::new("accounts");
 /// Main-chain block hash → encoded undo data.
 pub(crate) const UNDO: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("undo");
 /// Txid → main-chain block hash (32 bytes) and position (u32 LE).

@@ -74,13 +74,25 @@ fn devnet_mines_the_requested_blocks_and_a_restarted_node_serves_them() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let out = aic()
-        .args(["devnet", "--blocks", "12", "--exit", "--json", "--threads", "1"])
+        .args([
+            "devnet",
+            "--blocks",
+            "12",
+            "--exit",
+            "--json",
+            "--threads",
+            "1",
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .args(["--api-addr", &format!("127.0.0.1:{port}")])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let events: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -164,13 +176,19 @@ fn a_wallet_transfer_is_mined_and_both_balances_show_it() {
         .unwrap()
         .to_owned();
     let sent = aic()
-        .args(["wallet", "send", "--amount", "1.5", "--wait", "--json", "--node", &base])
+        .args([
+            "wallet", "send", "--amount", "1.5", "--wait", "--json", "--node", &base,
+        ])
         .args(["--to", &bob_addr])
         .arg("--wallet")
         .arg(&wallet)
         .output()
         .unwrap();
-    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
     let sent: Value = serde_json::from_slice(&sent.stdout).unwrap();
     assert!(sent["block_height"].as_u64().unwrap() >= 1);
     let bob_balance = aic()
@@ -186,7 +204,11 @@ fn a_wallet_transfer_is_mined_and_both_balances_show_it() {
     let tx = get(&base, &format!("/txs/{}", sent["txid"].as_str().unwrap())).unwrap();
     assert_eq!(tx["to"], bob_addr.as_str());
     assert_eq!(tx["amount_units"], 150_000_000u64);
-    let from = get(&base, &format!("/accounts/{}", sent["from"].as_str().unwrap())).unwrap();
+    let from = get(
+        &base,
+        &format!("/accounts/{}", sent["from"].as_str().unwrap()),
+    )
+    .unwrap();
     assert_eq!(from["nonce"], 1);
 }
 
@@ -215,7 +237,9 @@ fn kill_9_while_importing_blocks_loses_no_accepted_block() {
         child.0.wait().unwrap();
         drop(child);
         let _restarted = node(dir.path(), port, None);
-        let h = wait_for(Duration::from_secs(30), "the restarted node", || height(&base));
+        let h = wait_for(Duration::from_secs(30), "the restarted node", || {
+            height(&base)
+        });
         assert!(
             h >= seen.last().unwrap().0,
             "round {round}: restarted at {h}, below acknowledged {}",
@@ -223,7 +247,11 @@ fn kill_9_while_importing_blocks_loses_no_accepted_block() {
         );
         for (i, hash) in &seen {
             let b = get(&base, &format!("/blocks/{i}")).unwrap();
-            assert_eq!(b["hash"].as_str().unwrap(), hash, "round {round}, height {i}");
+            assert_eq!(
+                b["hash"].as_str().unwrap(),
+                hash,
+                "round {round}, height {i}"
+            );
         }
         // Keep what the restarted node has beyond what we saw, to check next round.
         for i in seen.last().unwrap().0 + 1..=h {
@@ -272,5 +300,7 @@ fn every_command_has_help_with_examples() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8(out.stderr).unwrap().contains("aic wallet new"));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("aic wallet new"));
 }
