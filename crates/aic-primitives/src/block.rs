@@ -90,6 +90,70 @@ pub fn merkle_root(ids: &[Hash256]) -> (Hash256, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Amount, Coinbase, CompactTarget, Height, Payout};
+    use proptest::prelude::*;
+
+    prop_compose! {
+        fn arb_block()(
+            version in any::<i32>(), prev in any::<[u8; 32]>(), root in any::<[u8; 32]>(),
+            time in any::<u32>(), bits in any::<u32>(), nonce in any::<u32>(),
+            heights in prop::collection::vec(any::<u64>(), 0..4),
+            payout in any::<([u8; 20], u64)>(),
+        ) -> Block {
+            let header = BlockHeader {
+                version,
+                prev_hash: Hash256(prev),
+                merkle_root: Hash256(root),
+                time,
+                bits: CompactTarget(bits),
+                nonce,
+            };
+            let txs = heights
+                .into_iter()
+                .map(|h| {
+                    Transaction::Coinbase(Coinbase {
+                        height: Height(h),
+                        extranonce: [7; 8],
+                        state_root: Hash256(prev),
+                        payouts: vec![Payout {
+                            to: crate::Address(payout.0),
+                            amount: Amount::from_units(payout.1),
+                        }],
+                    })
+                })
+                .collect();
+            Block { header, txs }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn blocks_round_trip(block in arb_block()) {
+            let bytes = block.to_bytes();
+            prop_assert_eq!(&bytes[..80], &block.header.to_array()[..]);
+            prop_assert_eq!(Block::from_bytes(&bytes), Ok(block));
+        }
+
+        #[test]
+        fn truncated_or_extended_blocks_are_rejected(block in arb_block(), cut in 1usize..100) {
+            let bytes = block.to_bytes();
+            let cut = cut.min(bytes.len());
+            prop_assert!(Block::from_bytes(&bytes[..bytes.len() - cut]).is_err());
+            let mut longer = bytes.clone();
+            longer.push(0);
+            prop_assert!(Block::from_bytes(&longer).is_err());
+        }
+    }
+
+    #[test]
+    fn a_block_claiming_more_transactions_than_bytes_allocates_nothing() {
+        let mut bytes = vec![0u8; 80];
+        CompactSize(u64::MAX).encode_to(&mut bytes);
+        assert!(matches!(
+            Block::from_bytes(&bytes),
+            Err(DecodeError::CountTooLarge { .. })
+        ));
+    }
 
     #[test]
     fn merkle_root_of_bitcoin_block_100000() {
