@@ -34,7 +34,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     let json_out = args.json;
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
     rt.block_on(devnet::run(options, move |e| render(&e, json_out), async {
-        let _ = tokio::signal::ctrl_c().await;
+        let _ = crate::node::shutdown_signal().await;
     }))?;
     Ok(())
 }

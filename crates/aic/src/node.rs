@@ -64,11 +64,27 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
             mining = config.mine.is_some(),
             "ready"
         );
-        tokio::signal::ctrl_c()
-            .await
-            .context("waiting for Ctrl-C")?;
+        shutdown_signal().await?;
         tracing::info!(target: "node", "shutting down");
         node.shutdown().await;
         Ok(())
     })
+}
+
+/// Ctrl-C or, on Unix, SIGTERM (what service managers send).
+pub(crate) async fn shutdown_signal() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("installing the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
 }
