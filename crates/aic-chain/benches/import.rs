@@ -38,10 +38,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aic_chain::{BlockTemplate, Chain, ChainConfig};
-use aic_ledger::Ledger;
+use aic_ledger::{Account, Ledger};
 use aic_primitives::{
-    Action, Address, Amount, Block, ChainParams, Encode, Height, SecretKey, SignedTx, Transaction,
-    TxBody,
+    Action, Address, Amount, Block, ChainParams, Decode, Encode, Height, SecretKey, SignedTx,
+    Transaction, TxBody,
 };
 use aic_storage::{BlockStatus, IndexEntry, Store, WriteBatch};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -156,7 +156,13 @@ fn prepare() -> Prepared {
     drop(chain);
 
     let store = Store::open(&db, params().genesis_hash()).unwrap();
-    let ledger = Ledger::from_accounts(store.load_accounts().unwrap());
+    let ledger = Ledger::from_accounts(
+        store
+            .load_accounts()
+            .unwrap()
+            .into_iter()
+            .map(|(a, bytes)| (a, Account::from_bytes(&bytes).unwrap())),
+    );
     drop(store);
 
     // The batch `Chain::submit_block` writes for this block.
@@ -182,9 +188,20 @@ fn prepare() -> Prepared {
             hash,
             height,
             block.txs.iter().map(Transaction::txid).collect(),
-            outcome.undo,
+            outcome.undo.to_bytes(),
         )],
-        accounts: touched.into_iter().map(|a| (a, changed[&a])).collect(),
+        accounts: touched
+            .into_iter()
+            .map(|a: Address| {
+                let acct: Account = changed[&a];
+                let bytes = if acct.is_empty() {
+                    Vec::new()
+                } else {
+                    acct.to_bytes()
+                };
+                (a, bytes)
+            })
+            .collect(),
         tip: Some(hash),
         ..Default::default()
     };
