@@ -73,6 +73,8 @@ pub struct Chain {
     main: Vec<Hash256>,
     ledger: Ledger,
     mempool: Mempool,
+    /// Set when memory could not be brought back in line with the store.
+    failed: bool,
 }
 
 /// A main-chain block undone during a reorganisation.
@@ -81,6 +83,22 @@ struct Disconnected {
     height: Height,
     block: Block,
     undo: BlockUndo,
+}
+
+/// Fails unless every main-chain block has an index record.
+fn check_main_in_index(
+    main: &[Hash256],
+    index: &HashMap<Hash256, IndexEntry>,
+) -> Result<(), ChainError> {
+    if main.is_empty() {
+        return Err(ChainError::Inconsistent("no main chain".to_owned()));
+    }
+    match main.iter().find(|h| !index.contains_key(h)) {
+        Some(h) => Err(ChainError::Inconsistent(format!(
+            "main-chain block {h} has no index record"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The ledger from the stored accounts.
@@ -144,6 +162,7 @@ impl Chain {
             )));
         }
         let ledger = load_ledger(&store)?;
+        check_main_in_index(&main, &index)?;
         let chain = Chain {
             params,
             store,
@@ -151,6 +170,7 @@ impl Chain {
             main,
             ledger,
             mempool: Mempool::new(config.mempool),
+            failed: false,
         };
         let tip_block = chain
             .block(&chain.tip().hash)?
@@ -304,6 +324,9 @@ impl Chain {
     /// `now` is the node's clock in Unix seconds. On error nothing changes, except that a
     /// block found to break a stateful rule is remembered as invalid.
     pub fn submit_block(&mut self, block: Block, now: u64) -> Result<BlockAccepted, ChainError> {
+        if self.failed {
+            return Err(ChainError::Failed);
+        }
         let hash = block.hash();
         if let Some(e) = self.index.get(&hash) {
             return Err(match e.status {
@@ -326,6 +349,24 @@ impl Chain {
             now,
         };
         check_header(&self.params, &block.header, &ctx)?;
+        let tip = self.tip();
+        // Cheap checks on where the block attaches come before the body's signatures.
+        // A branch that leaves the main chain deeper than a reorg may go can never become the
+        // tip: refuse it rather than store it (old forks cost nothing to make).
+        let (fork_height, branch) = self.branch_from_main(prev);
+        let depth = tip.entry.height.0.saturating_sub(fork_height.0);
+        if depth > self.params.max_reorg_depth {
+            return Err(ChainError::ReorgTooDeep {
+                depth,
+                max: self.params.max_reorg_depth,
+            });
+        }
+        if let Some(bad) = branch
+            .iter()
+            .find(|h| self.index.get(h).map(|e| e.status) == Some(BlockStatus::Invalid))
+        {
+            return Err(ChainError::InvalidParent(*bad));
+        }
         let bytes = block.to_bytes();
         check_block_structure(&self.params, &block, height, bytes.len())?;
         let target = block
@@ -339,17 +380,6 @@ impl Chain {
             chain_work: parent.chain_work.saturating_add(target.work()),
             status: BlockStatus::Valid,
         };
-        let tip = self.tip();
-        // A branch that leaves the main chain deeper than a reorg may go can never become the
-        // tip: refuse it rather than store it (old forks cost nothing to make).
-        let (fork_height, branch) = self.branch_from_main(prev);
-        let depth = tip.entry.height.0.saturating_sub(fork_height.0);
-        if depth > self.params.max_reorg_depth {
-            return Err(ChainError::ReorgTooDeep {
-                depth,
-                max: self.params.max_reorg_depth,
-            });
-        }
         if entry.chain_work <= tip.entry.chain_work {
             self.store.write(&WriteBatch {
                 new_blocks: vec![(hash, bytes, entry)],
@@ -370,13 +400,19 @@ impl Chain {
         };
         let mut branch = branch;
         branch.push(hash);
-        let result = self.reorganize(fork_height, &branch, block, &mut batch);
-        if let Err(e) = self.store.write(&batch) {
-            // Memory and disk disagree now; start again from what the disk holds.
-            self.reload()?;
-            return Err(e.into());
+        if let Err(e) = self.reorganize(fork_height, &branch, block, &mut batch) {
+            if !matches!(e, ChainError::Block(_)) {
+                // Reading stored blocks or undo data failed part way: memory is not to be
+                // trusted, the disk still holds the old chain.
+                self.reload()?;
+                return Err(e);
+            }
+            // A consensus failure was rolled back in memory; store the block and the invalid
+            // marks so it is never tried again.
+            self.write_or_reload(&batch)?;
+            return Err(e);
         }
-        result?;
+        self.write_or_reload(&batch)?;
         Ok(BlockAccepted {
             hash,
             height,
@@ -572,11 +608,24 @@ impl Chain {
         }
     }
 
-    /// Reloads everything from the store after a failed write.
+    /// Writes `batch`; if that fails, memory is ahead of the disk, so reload from the disk.
+    fn write_or_reload(&mut self, batch: &WriteBatch) -> Result<(), ChainError> {
+        if let Err(e) = self.store.write(batch) {
+            self.reload()?;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Reloads everything from the store after a failed write or read. If that fails too,
+    /// the chain refuses every further change ([`ChainError::Failed`]) rather than write state
+    /// the disk never had.
     fn reload(&mut self) -> Result<(), ChainError> {
+        self.failed = true;
         self.index = self.store.load_index()?.into_iter().collect();
         self.main = self.store.load_main_chain()?;
         self.ledger = load_ledger(&self.store)?;
+        check_main_in_index(&self.main, &self.index)?;
         let ledger = &self.ledger;
         self.mempool.revalidate(|a| {
             let acct = ledger.account(a);
@@ -585,11 +634,15 @@ impl Chain {
                 balance: acct.balance,
             }
         });
+        self.failed = false;
         Ok(())
     }
 
     /// Checks a transaction and adds it to the mempool; returns its txid.
     pub fn submit_tx(&mut self, tx: Transaction) -> Result<Hash256, ChainError> {
+        if self.failed {
+            return Err(ChainError::Failed);
+        }
         let Transaction::Signed(signed) = tx else {
             return Err(TxError::StandaloneCoinbase.into());
         };

@@ -45,6 +45,9 @@ pub enum ChainError {
     /// The database failed.
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    /// An earlier storage failure left memory out of line with the disk; restart the node.
+    #[error("the chain could not recover from a storage failure; restart the node")]
+    Failed,
     /// Stored data contradicts itself.
     #[error("inconsistent chain data: {0}")]
     Inconsistent(String),

@@ -209,3 +209,55 @@ fn reorg_deeper_than_the_limit_is_refused() {
     assert!(won.is_tip);
     assert_eq!(won.reorg_depth, 1);
 }
+
+#[test]
+fn an_invalid_block_in_the_middle_of_a_heavier_branch_rolls_everything_back() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = open(&da);
+    let mut b = open(&db);
+    extend(&mut a, 2, addr(1), 1);
+    let (tip, root) = (a.tip().hash, a.state_root());
+    // B's branch: good1, bad2 (wrong state root), b3 on top of bad2.
+    let good1 = extend(&mut b, 1, addr(2), 2).remove(0);
+    let mut t2 = b.block_template(addr(2), NOW);
+    t2.coinbase.state_root = Hash256([5; 32]);
+    let bad2 = mine(&t2, 2, params().genesis_time + 4);
+    let mut t3 = t2.clone();
+    t3.height = aic_primitives::Height(3);
+    t3.coinbase.height = t3.height;
+    t3.prev_hash = bad2.hash();
+    let b3 = mine(&t3, 2, params().genesis_time + 6);
+
+    // good1 and bad2 have no more work than A's tip: stored, state unchecked.
+    assert!(!a.submit_block(good1, NOW).unwrap().is_tip);
+    assert!(!a.submit_block(bad2.clone(), NOW).unwrap().is_tip);
+    // b3 tips the balance: the reorg connects good1, fails at bad2, and rolls back.
+    let err = a.submit_block(b3.clone(), NOW).unwrap_err();
+    assert!(
+        matches!(err, ChainError::Block(BlockError::StateRootMismatch { .. })),
+        "{err:?}"
+    );
+    assert_eq!(a.tip().hash, tip);
+    assert_eq!(a.state_root(), root);
+    assert_eq!(a.height().0, 2);
+    assert!(matches!(
+        a.submit_block(b3.clone(), NOW),
+        Err(ChainError::KnownInvalid(_))
+    ));
+    // A child of the invalid branch is refused without another reorg attempt.
+    let mut t4 = t3.clone();
+    t4.height = aic_primitives::Height(4);
+    t4.coinbase.height = t4.height;
+    t4.prev_hash = b3.hash();
+    let b4 = mine(&t4, 2, params().genesis_time + 8);
+    assert!(matches!(
+        a.submit_block(b4, NOW),
+        Err(ChainError::InvalidParent(_))
+    ));
+    // The node still extends its own chain, and after a restart it is all the same.
+    extend(&mut a, 1, addr(1), 7);
+    let (tip, root) = (a.tip().hash, a.state_root());
+    drop(a);
+    let a = open(&da);
+    assert_eq!((a.tip().hash, a.state_root()), (tip, root));
+}

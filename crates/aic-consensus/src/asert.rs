@@ -95,21 +95,22 @@ pub fn asert_target(
     Target(next.min(params.pow_limit.0))
 }
 
-/// This chain's rule: the anchor is the block at height 1, the first block mined (target =
-/// pow limit, parent time = its own time minus `block_interval_secs`), so the schedule starts
-/// when mining starts rather than at a genesis time fixed in advance. Block 1 itself carries
-/// the pow limit.
+/// This chain's rule for the block after (`prev_height`, `prev_time`).
 ///
-/// Returns the compact bits the block at `prev_height + 1` must carry, given the height and
-/// time of its parent and `first_block_time`, the time of the block at height 1 on the same
-/// branch (ignored when the parent is genesis).
+/// The anchor (target = pow limit) is either genesis, with parent time `genesis_time -
+/// block_interval_secs`, or, where `params.asert_anchor_first_block` is set (devnet), the
+/// block at height 1, with parent time `first_block_time - block_interval_secs`, so that a
+/// network started on demand is on schedule from its first block. `first_block_time` is the
+/// time of the block at height 1 on the same branch; it is ignored otherwise, and when the
+/// parent is genesis.
 ///
 /// If `params.pow_limit` does not decode to a target (never the case for the networks'
 /// parameters, whose limits are valid by construction), there is no valid answer and the
 /// function returns `params.pow_limit` unchanged, which the proof-of-work check then rejects.
 ///
 /// # Consensus
-/// Blocks 0 and 1 carry `pow_limit`; every later block carries `next_bits` of its parent.
+/// Genesis carries `pow_limit` (and block 1 too with a first-block anchor); every later block
+/// carries `next_bits` of its parent.
 pub fn next_bits(
     params: &ChainParams,
     prev_height: Height,
@@ -119,19 +120,24 @@ pub fn next_bits(
     let Ok(pow_limit) = params.pow_limit.to_target() else {
         return params.pow_limit;
     };
-    if prev_height == Height::GENESIS {
-        return params.pow_limit;
-    }
     let ideal_block_time = i64::try_from(params.block_interval_secs).unwrap_or(i64::MAX);
     let asert = AsertParams {
         ideal_block_time,
         half_life: i64::try_from(params.asert_half_life_secs).unwrap_or(i64::MAX),
         pow_limit,
     };
+    let (height, anchor_time) = if params.asert_anchor_first_block {
+        if prev_height == Height::GENESIS {
+            return params.pow_limit;
+        }
+        (1, first_block_time)
+    } else {
+        (0, params.genesis_time)
+    };
     let anchor = AsertAnchor {
-        height: 1,
+        height,
         // Cannot overflow: a u32 minus a non-negative i64 that fits in i64.
-        parent_time: i64::from(first_block_time).saturating_sub(ideal_block_time),
+        parent_time: i64::from(anchor_time).saturating_sub(ideal_block_time),
         target: pow_limit,
     };
     asert_target(&asert, &anchor, prev_height.0, i64::from(prev_time)).to_compact()
@@ -359,5 +365,24 @@ mod tests {
             .to_target()
             .expect("valid");
         assert_eq!(half.to_compact(), Target(limit.0 >> 1).to_compact());
+    }
+
+    #[test]
+    fn mainnet_is_anchored_at_genesis() {
+        let params = ChainParams::mainnet();
+        let g = params.genesis_time;
+        // On schedule from genesis: the limit; block 1's time plays no part.
+        assert_eq!(next_bits(&params, Height(0), g, 0), params.pow_limit);
+        assert_eq!(next_bits(&params, Height(10), g + 600, 0), params.pow_limit);
+        assert_eq!(
+            next_bits(&params, Height(10), g + 600, u32::MAX),
+            params.pow_limit
+        );
+        // One half-life (60 blocks) ahead of genesis's schedule halves the target.
+        let limit = params.pow_limit.to_target().expect("valid");
+        let ahead = next_bits(&params, Height(60), g, 0)
+            .to_target()
+            .expect("valid");
+        assert_eq!(ahead.to_compact(), Target(limit.0 >> 1).to_compact());
     }
 }

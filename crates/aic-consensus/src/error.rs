@@ -6,6 +6,9 @@ use aic_primitives::{Amount, CompactTarget, CompactTargetError, Hash256, Height}
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BlockError {
+    /// The header version is below 1 (versions from 1 up leave room for signalling).
+    #[error("block version {0} is below 1")]
+    BadVersion(i32),
     /// `bits` is not the ASERT target for this height.
     #[error("bits {got:?} differ from the required {expected:?}")]
     BadBits {

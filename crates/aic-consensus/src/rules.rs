@@ -20,9 +20,10 @@ pub struct HeaderContext {
     pub now: u64,
 }
 
-/// Checks a header's difficulty, proof of work and time.
+/// Checks a header's version, difficulty, proof of work and time.
 ///
 /// # Consensus
+/// - `version` is at least 1 ([`BlockError::BadVersion`]);
 /// - `bits` equals the ASERT target for its height ([`BlockError::BadBits`]);
 /// - the hash meets it ([`BlockError::HighHash`]);
 /// - `time` is above the median time past ([`BlockError::TimeTooOld`]) and at most
@@ -32,6 +33,9 @@ pub fn check_header(
     header: &BlockHeader,
     ctx: &HeaderContext,
 ) -> Result<(), BlockError> {
+    if header.version < 1 {
+        return Err(BlockError::BadVersion(header.version));
+    }
     if header.bits != ctx.expected_bits {
         return Err(BlockError::BadBits {
             expected: ctx.expected_bits,

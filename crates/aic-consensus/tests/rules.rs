@@ -87,6 +87,24 @@ fn a_valid_block_passes() {
 }
 
 #[test]
+fn bad_version() {
+    for version in [0, -1, i32::MIN] {
+        let mut b = block(vec![coinbase(1)]);
+        b.header.version = version;
+        mine(&mut b.header);
+        assert_eq!(
+            check_header(&params(), &b.header, &ctx()),
+            Err(BlockError::BadVersion(version))
+        );
+    }
+    // BIP 9/310 style versions (top bits 001, rolled bits) are fine.
+    let mut b = block(vec![coinbase(1)]);
+    b.header.version = 0x2000_0000 | 0x1fff_e000;
+    mine(&mut b.header);
+    assert_eq!(check_header(&params(), &b.header, &ctx()), Ok(()));
+}
+
+#[test]
 fn bad_bits() {
     let mut b = block(vec![coinbase(1)]);
     b.header.bits = CompactTarget(0x2000_ffff);

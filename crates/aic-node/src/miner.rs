@@ -5,18 +5,19 @@
 //! kernels (SHA-NI, AVX2) and Stratum belong to `aic-miner`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use aic_primitives::{Address, Height, Target};
+use aic_chain::BlockTemplate;
+use aic_primitives::{Address, Hash256, Height, Target};
 use aic_rpc::NodeHandle;
 use sha2::{Digest, Sha256};
 
 /// Nonces tried between checks for a stop, a new tip or a stale template.
 pub const BATCH: u32 = 1 << 16;
 /// A template older than this is rebuilt to pick up new transactions and time.
-const TEMPLATE_MAX_AGE: Duration = Duration::from_secs(5);
+const TEMPLATE_MAX_AGE: Duration = Duration::from_secs(2);
 
 /// Counters shared by the miner's threads.
 #[derive(Debug, Default)]
@@ -50,12 +51,25 @@ pub fn search_nonce(header: &[u8; 80], target: &Target, start: u32, count: u32) 
     None
 }
 
-/// A running miner.
+/// A running miner. Dropping it stops it.
 #[derive(Debug)]
 pub struct Miner {
-    stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
+}
+
+/// What the miner's threads share.
+#[derive(Debug)]
+struct Shared {
+    handle: Arc<NodeHandle>,
+    payout: Address,
+    max_height: Option<Height>,
+    stop: AtomicBool,
     stats: Arc<MinerStats>,
+    /// Random per miner, so that two miners paying one address never hash the same header.
+    salt: u32,
+    /// One template per tip and refresh period, shared by every thread.
+    cache: Mutex<Option<(Instant, Arc<BlockTemplate>)>>,
 }
 
 impl Miner {
@@ -67,64 +81,72 @@ impl Miner {
         threads: usize,
         max_height: Option<Height>,
     ) -> Miner {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(MinerStats::default());
+        let shared = Arc::new(Shared {
+            handle,
+            payout,
+            max_height,
+            stop: AtomicBool::new(false),
+            stats: Arc::new(MinerStats::default()),
+            salt: rand::random(),
+            cache: Mutex::new(None),
+        });
         let threads = (0..threads.max(1))
             .map(|id| {
-                let ctx = WorkerContext {
-                    id: id as u32,
-                    handle: handle.clone(),
-                    payout,
-                    max_height,
-                    stop: stop.clone(),
-                    stats: stats.clone(),
-                };
+                let shared = shared.clone();
                 std::thread::Builder::new()
                     .name(format!("aic-miner-{id}"))
-                    .spawn(move || ctx.run())
+                    .spawn(move || shared.run(id as u32))
                     .expect("spawning a miner thread")
             })
             .collect();
-        Miner {
-            stop,
-            threads,
-            stats,
-        }
+        Miner { shared, threads }
     }
 
     /// The miner's counters.
     pub fn stats(&self) -> Arc<MinerStats> {
-        self.stats.clone()
+        self.shared.stats.clone()
     }
 
     /// Stops every thread (within one batch) and waits for them.
     pub fn stop(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads {
+        drop(self);
+    }
+}
+
+impl Drop for Miner {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
 }
 
-struct WorkerContext {
-    id: u32,
-    handle: Arc<NodeHandle>,
-    payout: Address,
-    max_height: Option<Height>,
-    stop: Arc<AtomicBool>,
-    stats: Arc<MinerStats>,
-}
+impl Shared {
+    /// The current template: the cached one while the tip is unchanged and it is fresh,
+    /// else a new one (so new transactions are picked up within [`TEMPLATE_MAX_AGE`]).
+    fn template(&self, tip: Hash256) -> Arc<BlockTemplate> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((made, t)) = cache.as_ref() {
+            if t.prev_hash == tip && made.elapsed() < TEMPLATE_MAX_AGE {
+                return t.clone();
+            }
+        }
+        let t = Arc::new(
+            self.handle
+                .chain()
+                .block_template(self.payout, self.handle.now()),
+        );
+        *cache = Some((Instant::now(), t.clone()));
+        t
+    }
 
-impl WorkerContext {
-    fn run(self) {
+    fn run(&self, id: u32) {
         let mut events = self.handle.subscribe();
         let mut round: u32 = 0;
         while !self.stop.load(Ordering::Relaxed) {
-            events.borrow_and_update();
-            let template = self
-                .handle
-                .chain()
-                .block_template(self.payout, self.handle.now());
+            let tip = events.borrow_and_update().hash;
+            let template = self.template(tip);
             if self.max_height.is_some_and(|max| template.height > max) {
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
@@ -134,15 +156,18 @@ impl WorkerContext {
             };
             round = round.wrapping_add(1);
             let mut extranonce = [0u8; 8];
-            extranonce[..4].copy_from_slice(&self.id.to_le_bytes());
+            extranonce[..4].copy_from_slice(&self.salt.wrapping_add(id).to_le_bytes());
             extranonce[4..].copy_from_slice(&round.to_le_bytes());
             let mut header = template.header(extranonce, template.cur_time, 0);
             let bytes = header.to_array();
             let started = Instant::now();
             let mut start: u64 = 0;
             while start <= u64::from(u32::MAX) {
+                // A new tip ends the round at once; new transactions wait for the refresh.
+                let new_tip = events.has_changed().unwrap_or(true)
+                    && events.borrow().hash != template.prev_hash;
                 if self.stop.load(Ordering::Relaxed)
-                    || events.has_changed().unwrap_or(true)
+                    || new_tip
                     || started.elapsed() > TEMPLATE_MAX_AGE
                 {
                     break;

@@ -77,6 +77,11 @@ pub struct ChainParams {
     pub block_interval_secs: u64,
     /// ASERT half-life in seconds: a chain this far ahead of schedule doubles its difficulty.
     pub asert_half_life_secs: u64,
+    /// Where ASERT's schedule starts. `false`: at genesis (`genesis_time`, which a public
+    /// network sets at launch). `true`: at block 1, whenever it is mined, for networks started
+    /// on demand (devnet); a first miner could backdate block 1 and mine easy blocks, which
+    /// only matters where coins have value.
+    pub asert_anchor_first_block: bool,
     /// The easiest target allowed, and the genesis block's target.
     pub pow_limit: CompactTarget,
     /// Subsidy of the first blocks.
@@ -116,6 +121,7 @@ impl ChainParams {
             chain_id: 0x4149_4301,
             block_interval_secs: 60,
             asert_half_life_secs: 3_600,
+            asert_anchor_first_block: false,
             pow_limit: CompactTarget(0x1e0f_ffff),
             initial_subsidy: Amount::from_units(50 * Amount::UNITS_PER_AIC),
             halving_interval: 2_100_000,
@@ -149,6 +155,7 @@ impl ChainParams {
             chain_id: 0x4149_4303,
             block_interval_secs: 2,
             asert_half_life_secs: 10,
+            asert_anchor_first_block: true,
             pow_limit: CompactTarget(0x207f_ffff),
             halving_interval: 100_000,
             genesis_time: 1_790_000_002,

@@ -43,6 +43,9 @@ impl RpcAuth {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let mut f = opts.open(&path)?;
+        // The mode above applies only to a new file: tighten one left by an earlier run too.
+        #[cfg(unix)]
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
         write!(f, "{}:{}", auth.user, auth.password)?;
         Ok(auth)
     }

@@ -41,7 +41,9 @@ pub fn error_code(e: &ChainError) -> (u16, String) {
         ChainError::UnknownParent(_) => (400, "unknown-parent".to_owned()),
         ChainError::InvalidParent(_) => (400, "invalid-parent".to_owned()),
         ChainError::ReorgTooDeep { .. } => (400, "reorg-too-deep".to_owned()),
-        ChainError::Storage(_) | ChainError::Inconsistent(_) => (500, "storage".to_owned()),
+        ChainError::Storage(_) | ChainError::Inconsistent(_) | ChainError::Failed => {
+            (500, "storage".to_owned())
+        }
         _ => (500, "internal".to_owned()),
     }
 }
@@ -60,6 +62,7 @@ pub fn bip22_reason(e: &ChainError) -> String {
     };
     match block {
         BlockError::HighHash { .. } => "high-hash".to_owned(),
+        BlockError::BadVersion(_) => "bad-version".to_owned(),
         BlockError::BadBits { .. }
         | BlockError::BitsAboveLimit { .. }
         | BlockError::InvalidBits(_) => "bad-diffbits".to_owned(),

@@ -171,14 +171,15 @@ async fn dispatch(s: &AppState, req: Request) -> Result<Value, RpcError> {
         "submitblock" => {
             let hex_data = param(&params, 0)
                 .and_then(Value::as_str)
-                .ok_or_else(|| rpc_error(INVALID_PARAMS, "expected the block hex"))?;
-            let bytes = hex::decode(hex_data).map_err(|e| {
-                rpc_error(DESERIALIZATION_ERROR, format!("Block decode failed: {e}"))
-            })?;
-            let block = Block::from_bytes(&bytes).map_err(|e| {
-                rpc_error(DESERIALIZATION_ERROR, format!("Block decode failed: {e}"))
-            })?;
+                .ok_or_else(|| rpc_error(INVALID_PARAMS, "expected the block hex"))?
+                .to_owned();
             on_chain(s, move |s| {
+                // Decoding a block of megabytes is work for a blocking thread too.
+                let decode_failed = |e: String| {
+                    rpc_error(DESERIALIZATION_ERROR, format!("Block decode failed: {e}"))
+                };
+                let bytes = hex::decode(&hex_data).map_err(|e| decode_failed(e.to_string()))?;
+                let block = Block::from_bytes(&bytes).map_err(|e| decode_failed(e.to_string()))?;
                 Ok(match s.handle.submit_block(block) {
                     Ok(a) if a.is_tip => Value::Null,
                     Ok(_) => json!("stale-prevblk"),
