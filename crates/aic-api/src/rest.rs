@@ -114,6 +114,26 @@ pub struct Submitted {
     pub txid: String,
 }
 
+/// `POST /api/v1/blocks` request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitBlock {
+    /// Hex of the block bytes (header, CompactSize count, transactions).
+    pub hex: String,
+}
+
+/// `POST /api/v1/blocks` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockAccepted {
+    /// Block hash (display order).
+    pub hash: String,
+    /// Its height.
+    pub height: u64,
+    /// True if it is now the tip; false if it was stored on a side chain.
+    pub is_tip: bool,
+    /// Main-chain blocks undone to switch to it.
+    pub reorg_depth: u64,
+}
+
 /// `GET /api/v1/accounts/{address}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {

@@ -376,9 +376,60 @@ fn malformed_input_gets_4xx_with_a_reason_and_changes_nothing() {
         json!("bad-cb-missing")
     );
 
+    // The same over REST: 4xx with the rule's code.
+    for (body, status, code) in [
+        (json!({"hex": "00"}), 400, "malformed"),
+        (json!({"hex": hex::encode(&block)}), 400, "malformed"),
+        (
+            json!({"hex": hex::encode(mine_template(&t, true))}),
+            400,
+            "bad-merkle-root",
+        ),
+        (
+            json!({"hex": hex::encode(mine_template(&no_cb, false))}),
+            400,
+            "no-coinbase",
+        ),
+        (json!({"hex": hex::encode(n_block_1(&n))}), 409, "duplicate"),
+    ] {
+        let (got, r) = n.post("/api/v1/blocks", body.clone());
+        assert_eq!((got, r["code"].as_str()), (status, Some(code)), "{r}");
+    }
+    let mut high = mine_template(&t, false);
+    let target =
+        Target(aic_primitives::U256::from_str_radix(t["target"].as_str().unwrap(), 16).unwrap());
+    for nonce in 0u32.. {
+        high[76..80].copy_from_slice(&nonce.to_le_bytes());
+        if !target.is_met_by(&sha256d(&high[..80])) {
+            break;
+        }
+    }
+    let (got, r) = n.post("/api/v1/blocks", json!({"hex": hex::encode(&high)}));
+    assert_eq!((got, r["code"].as_str()), (400, Some("high-hash")), "{r}");
+
     let after = n.status();
     assert_eq!(after, before, "nothing changed");
+    // A valid block over REST is accepted.
+    let (got, r) = n.post(
+        "/api/v1/blocks",
+        json!({"hex": hex::encode(mine_template(&t, false))}),
+    );
+    assert_eq!(got, 201, "{r}");
+    assert_eq!(r["height"], 2);
+    assert_eq!(r["is_tip"], true);
     let doc = n.get("/api/v1/openapi.json").1;
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/blocks/{id}"].is_object());
+}
+
+/// The bytes of block 1 as served (canonical bytes re-assembled from the REST answer).
+fn n_block_1(n: &TestNode) -> Vec<u8> {
+    let b = n.get("/api/v1/blocks/1").1;
+    let mut bytes = hex::decode(b["header_hex"].as_str().unwrap()).unwrap();
+    let txs = b["txs"].as_array().unwrap();
+    CompactSize(txs.len() as u64).encode_to(&mut bytes);
+    for t in txs {
+        bytes.extend(hex::decode(t["hex"].as_str().unwrap()).unwrap());
+    }
+    bytes
 }

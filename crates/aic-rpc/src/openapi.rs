@@ -29,6 +29,15 @@ pub(crate) fn document() -> Value {
         },
         "paths": {
             "/api/v1/status": {"get": {"summary": "Chain tip and mempool", "responses": ok("Status", json!({}))}},
+            "/api/v1/blocks": {"post": {
+                "summary": "Submit a block (header, CompactSize count, transactions), as hex",
+                "requestBody": {"required": true, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/SubmitTx"}},
+                    "text/plain": {"schema": {"type": "string", "description": "hex of the block bytes"}}}},
+                "responses": {
+                    "201": {"description": "stored; is_tip says whether it is the new tip", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BlockAccepted"}}}},
+                    "400": {"description": "malformed, or breaks a consensus rule (code: the rule, e.g. high-hash, bad-merkle-root, state-root-mismatch); nothing changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                    "409": {"description": "already known", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}}}},
             "/api/v1/blocks/{id}": {"get": {
                 "summary": "A block by height or hash",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "decimal height, or block hash in display order"}],
@@ -74,6 +83,8 @@ pub(crate) fn document() -> Value {
                 "size": {"type": "integer"}, "main_chain": {"type": "boolean"},
                 "txs": {"type": "array", "items": {"$ref": "#/components/schemas/Tx"}}}},
             "SubmitTx": {"type": "object", "required": ["hex"], "properties": {"hex": {"type": "string"}}},
+            "BlockAccepted": {"type": "object", "required": ["hash", "height", "is_tip", "reorg_depth"], "properties": {
+                "hash": {"type": "string"}, "height": {"type": "integer"}, "is_tip": {"type": "boolean"}, "reorg_depth": {"type": "integer"}}},
             "Submitted": {"type": "object", "required": ["txid"], "properties": {"txid": {"type": "string"}}},
             "Account": {"type": "object", "properties": {
                 "address": {"type": "string"}, "balance_units": {"type": "integer"}, "balance": {"type": "string"},

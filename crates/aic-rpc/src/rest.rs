@@ -2,7 +2,7 @@
 
 use aic_api::rest;
 use aic_chain::ChainError;
-use aic_primitives::{Address, Decode, Hash256, Height, Target, Transaction};
+use aic_primitives::{Address, Block, Decode, Hash256, Height, Target, Transaction};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -143,11 +143,9 @@ pub(crate) async fn tx(
     .await
 }
 
-pub(crate) async fn submit_tx(
-    State(s): State<AppState>,
-    body: Bytes,
-) -> Result<(StatusCode, Json<rest::Submitted>), Failure> {
-    let text = std::str::from_utf8(&body)
+/// The hex payload of a submission: `{"hex": "..."}` or the bare hex (optionally quoted).
+fn hex_payload(body: &Bytes, what: &str) -> Result<Vec<u8>, Failure> {
+    let text = std::str::from_utf8(body)
         .map_err(|_| Failure::new(400, "malformed", "body is not UTF-8"))?
         .trim();
     let hex_text = if text.starts_with('{') {
@@ -157,14 +155,42 @@ pub(crate) async fn submit_tx(
     } else {
         text.trim_matches('"').to_owned()
     };
-    let bytes = hex::decode(hex_text.trim())
-        .map_err(|e| Failure::new(400, "malformed", format!("transaction hex: {e}")))?;
+    hex::decode(hex_text.trim())
+        .map_err(|e| Failure::new(400, "malformed", format!("{what} hex: {e}")))
+}
+
+pub(crate) async fn submit_tx(
+    State(s): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<rest::Submitted>), Failure> {
+    let bytes = hex_payload(&body, "transaction")?;
     let tx = Transaction::from_bytes(&bytes).map_err(|e| Failure::from(ChainError::from(e)))?;
     let txid = blocking(&s, move |s| Ok(s.handle.submit_tx(tx)?)).await?;
     Ok((
         StatusCode::CREATED,
         Json(rest::Submitted {
             txid: txid.to_string(),
+        }),
+    ))
+}
+
+pub(crate) async fn submit_block(
+    State(s): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<rest::BlockAccepted>), Failure> {
+    let accepted = blocking(&s, move |s| {
+        let bytes = hex_payload(&body, "block")?;
+        let block = Block::from_bytes(&bytes).map_err(|e| Failure::from(ChainError::from(e)))?;
+        Ok(s.handle.submit_block(block)?)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(rest::BlockAccepted {
+            hash: accepted.hash.to_string(),
+            height: accepted.height.0,
+            is_tip: accepted.is_tip,
+            reorg_depth: accepted.reorg_depth,
         }),
     ))
 }

@@ -30,6 +30,7 @@ pub fn router(handle: Arc<NodeHandle>, auth: RpcAuth) -> Router {
     };
     Router::new()
         .route("/api/v1/status", get(rest::status))
+        .route("/api/v1/blocks", post(rest::submit_block))
         .route("/api/v1/blocks/{id}", get(rest::block))
         .route("/api/v1/txs", post(rest::submit_tx))
         .route("/api/v1/txs/{txid}", get(rest::tx))
