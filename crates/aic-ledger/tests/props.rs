@@ -127,6 +127,60 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Any transaction of an applied block, replayed in a later block, is refused; so is any
+    /// block that puts two transactions of one sender out of nonce order. Neither changes the
+    /// state.
+    #[test]
+    fn replayed_or_reordered_nonces_are_rejected(
+        transfers in arb_transfers(),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let p = ChainParams::devnet();
+        let mut ledger = funded();
+        let mut next = [0u64; USERS as usize];
+        let candidates: Vec<SignedTx> = transfers
+            .iter()
+            .map(|&(from, to, amount, fee)| {
+                let n = next[from as usize];
+                next[from as usize] += 1;
+                // Small enough that twelve never exhaust a balance: only nonces can fail.
+                transfer(from, n, to, amount % 50_000, fee)
+            })
+            .collect();
+        // Reordered: swap two transactions of the same sender, if there are two.
+        let by_sender = (0..USERS).find(|u| candidates.iter().filter(|t| t.body.sender == key(*u).public_key()).count() >= 2);
+        if let Some(u) = by_sender {
+            let idx: Vec<usize> = candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.body.sender == key(u).public_key())
+                .map(|(i, _)| i)
+                .collect();
+            let mut swapped = candidates.clone();
+            swapped.swap(idx[0], idx[1]);
+            let root = ledger.state_root();
+            let b = block(1, Coinbase { height: Height(1), extranonce: [0; 8], state_root: root, payouts: vec![] }, &swapped);
+            let r = ledger.apply_block(&p, &b, Height(1));
+            prop_assert!(matches!(r, Err(BlockError::Tx { error: TxError::BadNonce { .. }, .. })), "{:?}", r);
+            prop_assert_eq!(ledger.state_root(), root);
+        }
+        let b1 = valid_block(&mut ledger, 1, &candidates, addr(0));
+        ledger.apply_block(&p, &b1, Height(1)).unwrap();
+        let included: Vec<SignedTx> = b1.txs.iter().filter_map(|t| t.as_signed().copied()).collect();
+        if !included.is_empty() {
+            let replay = *pick.get(&included);
+            let root = ledger.state_root();
+            let b2 = block(2, Coinbase { height: Height(2), extranonce: [0; 8], state_root: root, payouts: vec![] }, &[replay]);
+            let r = ledger.apply_block(&p, &b2, Height(2));
+            prop_assert!(matches!(r, Err(BlockError::Tx { index: 1, error: TxError::BadNonce { .. } })), "{:?}", r);
+            prop_assert_eq!(ledger.state_root(), root);
+        }
+    }
+}
+
 #[test]
 fn a_replayed_nonce_is_rejected_and_changes_nothing() {
     let p = ChainParams::devnet();
