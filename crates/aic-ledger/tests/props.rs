@@ -58,6 +58,16 @@ fn block(height: u64, coinbase: Coinbase, txs: &[SignedTx]) -> Block {
     Block { header, txs: all }
 }
 
+/// A coinbase at `height` paying nothing and committing to `root`.
+fn bare_coinbase(height: u64, root: Hash256) -> Coinbase {
+    Coinbase {
+        height: Height(height),
+        extranonce: [0; 8],
+        state_root: root,
+        payouts: vec![],
+    }
+}
+
 /// A valid block at `height` holding the candidates that apply, paying `miner`.
 fn valid_block(ledger: &mut Ledger, height: u64, candidates: &[SignedTx], miner: Address) -> Block {
     let p = ChainParams::devnet();
@@ -162,7 +172,7 @@ proptest! {
             let mut swapped = candidates.clone();
             swapped.swap(idx[0], idx[1]);
             let root = ledger.state_root();
-            let b = block(1, Coinbase { height: Height(1), extranonce: [0; 8], state_root: root, payouts: vec![] }, &swapped);
+            let b = block(1, bare_coinbase(1, root), &swapped);
             let r = ledger.apply_block(&p, &b, Height(1));
             prop_assert!(matches!(r, Err(BlockError::Tx { error: TxError::BadNonce { .. }, .. })), "{:?}", r);
             prop_assert_eq!(ledger.state_root(), root);
@@ -173,7 +183,7 @@ proptest! {
         if !included.is_empty() {
             let replay = *pick.get(&included);
             let root = ledger.state_root();
-            let b2 = block(2, Coinbase { height: Height(2), extranonce: [0; 8], state_root: root, payouts: vec![] }, &[replay]);
+            let b2 = block(2, bare_coinbase(2, root), &[replay]);
             let r = ledger.apply_block(&p, &b2, Height(2));
             prop_assert!(matches!(r, Err(BlockError::Tx { index: 1, error: TxError::BadNonce { .. } })), "{:?}", r);
             prop_assert_eq!(ledger.state_root(), root);
@@ -191,16 +201,7 @@ fn a_replayed_nonce_is_rejected_and_changes_nothing() {
     ledger.apply_block(&p, &b1, Height(1)).unwrap();
     let root = ledger.state_root();
     // The same transaction again, in a block whose coinbase commits to some root.
-    let replay = block(
-        2,
-        Coinbase {
-            height: Height(2),
-            extranonce: [0; 8],
-            state_root: root,
-            payouts: vec![],
-        },
-        &[tx],
-    );
+    let replay = block(2, bare_coinbase(2, root), &[tx]);
     assert_eq!(
         ledger.apply_block(&p, &replay, Height(2)),
         Err(BlockError::Tx {
@@ -221,12 +222,7 @@ fn reordered_nonces_are_rejected() {
     let root = ledger.state_root();
     let b = block(
         1,
-        Coinbase {
-            height: Height(1),
-            extranonce: [0; 8],
-            state_root: root,
-            payouts: vec![],
-        },
+        bare_coinbase(1, root),
         &[transfer(1, 1, 2, 10, 10), transfer(1, 0, 2, 10, 10)],
     );
     assert_eq!(
@@ -256,12 +252,7 @@ fn insufficient_balance_and_overflow_are_rejected() {
     let p = ChainParams::devnet();
     let mut ledger = funded();
     let root = ledger.state_root();
-    let cb = Coinbase {
-        height: Height(1),
-        extranonce: [0; 8],
-        state_root: root,
-        payouts: vec![],
-    };
+    let cb = bare_coinbase(1, root);
     let b = block(1, cb.clone(), &[transfer(1, 0, 2, 2_000_000, 0)]);
     assert!(matches!(
         ledger.apply_block(&p, &b, Height(1)),
@@ -329,16 +320,7 @@ fn a_recipient_balance_overflow_is_rejected() {
         ),
     ]);
     let root = ledger.state_root();
-    let b = block(
-        1,
-        Coinbase {
-            height: Height(1),
-            extranonce: [0; 8],
-            state_root: root,
-            payouts: vec![],
-        },
-        &[transfer(1, 0, 2, 10, 0)],
-    );
+    let b = block(1, bare_coinbase(1, root), &[transfer(1, 0, 2, 10, 0)]);
     assert_eq!(
         ledger.apply_block(&p, &b, Height(1)),
         Err(BlockError::Tx {

@@ -4,7 +4,7 @@
 use aic_node::{NodeConfig, RunningNode};
 use aic_primitives::{
     merkle_root, sha256d, Action, Address, Amount, ChainParams, CompactSize, Encode, Hash256,
-    Network, SecretKey, Target, Transaction, TxBody,
+    Network, SecretKey, Target, Transaction, TxBody, U256,
 };
 use serde_json::{json, Value};
 
@@ -108,8 +108,7 @@ fn mine_template(t: &Value, mutate_merkle: bool) -> Vec<u8> {
         root.0[0] ^= 1;
     }
     let bits = u32::from_str_radix(t["bits"].as_str().unwrap(), 16).unwrap();
-    let target =
-        Target(aic_primitives::U256::from_str_radix(t["target"].as_str().unwrap(), 16).unwrap());
+    let target = Target(U256::from_str_radix(t["target"].as_str().unwrap(), 16).unwrap());
     let mut header = Vec::with_capacity(80);
     header.extend_from_slice(&(t["version"].as_i64().unwrap() as i32).to_le_bytes());
     header.extend_from_slice(display_hash(&t["previousblockhash"]).as_bytes());
@@ -127,6 +126,19 @@ fn mine_template(t: &Value, mutate_merkle: bool) -> Vec<u8> {
     CompactSize(txs.len() as u64).encode_to(&mut block);
     for tx in txs {
         block.extend_from_slice(&tx);
+    }
+    block
+}
+
+/// A block from template `t` whose header misses the target.
+fn missing_target(t: &Value) -> Vec<u8> {
+    let mut block = mine_template(t, false);
+    let target = Target(U256::from_str_radix(t["target"].as_str().unwrap(), 16).unwrap());
+    for nonce in 0u32.. {
+        block[76..80].copy_from_slice(&nonce.to_le_bytes());
+        if !target.is_met_by(&sha256d(&block[..80])) {
+            break;
+        }
     }
     block
 }
@@ -187,16 +199,7 @@ fn getblocktemplate_miner_flow_and_bip22_reasons() {
         submit(&n, &mine_template(&t2, true)),
         json!("bad-txnmrklroot")
     );
-    let mut high = mine_template(&t2, false);
-    // Find a nonce that misses the target.
-    let target =
-        Target(aic_primitives::U256::from_str_radix(t2["target"].as_str().unwrap(), 16).unwrap());
-    for nonce in 0u32.. {
-        high[76..80].copy_from_slice(&nonce.to_le_bytes());
-        if !target.is_met_by(&sha256d(&high[..80])) {
-            break;
-        }
-    }
+    let high = missing_target(&t2);
     assert_eq!(submit(&n, &high), json!("high-hash"));
     let second = mine_template(&t2, false);
     assert_eq!(submit(&n, &second), Value::Null);
@@ -395,15 +398,7 @@ fn malformed_input_gets_4xx_with_a_reason_and_changes_nothing() {
         let (got, r) = n.post("/api/v1/blocks", body.clone());
         assert_eq!((got, r["code"].as_str()), (status, Some(code)), "{r}");
     }
-    let mut high = mine_template(&t, false);
-    let target =
-        Target(aic_primitives::U256::from_str_radix(t["target"].as_str().unwrap(), 16).unwrap());
-    for nonce in 0u32.. {
-        high[76..80].copy_from_slice(&nonce.to_le_bytes());
-        if !target.is_met_by(&sha256d(&high[..80])) {
-            break;
-        }
-    }
+    let high = missing_target(&t);
     let (got, r) = n.post("/api/v1/blocks", json!({"hex": hex::encode(&high)}));
     assert_eq!((got, r["code"].as_str()), (400, Some("high-hash")), "{r}");
 
