@@ -165,6 +165,7 @@ impl RunningNode {
 
     /// Stops the miner and the API server; the chain is closed when the last handle drops.
     pub async fn shutdown(mut self) {
+        self.handle.close();
         if let Some(m) = self.miner.take() {
             let _ = tokio::task::spawn_blocking(move || m.stop()).await;
         }

@@ -428,3 +428,30 @@ fn n_block_1(n: &TestNode) -> Vec<u8> {
     }
     bytes
 }
+
+#[test]
+fn a_long_poll_answers_when_a_transaction_arrives() {
+    let n = TestNode::start();
+    assert_eq!(
+        submit(&n, &mine_template(&template(&n), false)),
+        Value::Null
+    );
+    let t = template(&n);
+    let id = t["longpollid"].as_str().unwrap().to_owned();
+    let (url, auth) = (format!("{}/rpc", n.base), n.auth.clone());
+    let started = std::time::Instant::now();
+    let poll = std::thread::spawn(move || {
+        answer(ureq::post(&url).set("Authorization", &auth).send_json(
+            json!({"id": 1, "method": "getblocktemplate", "params": [{"longpollid": id}]}),
+        ))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let tx = transfer(1, 0, addr(2), 1_000, 1_000);
+    let (code, _) = n.post("/api/v1/txs", json!({"hex": hex::encode(tx.to_bytes())}));
+    assert_eq!(code, 201);
+    let (code, r) = poll.join().unwrap();
+    assert_eq!(code, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(r["result"]["transactions"].as_array().unwrap().len(), 1);
+    assert_ne!(r["result"]["longpollid"], t["longpollid"]);
+}

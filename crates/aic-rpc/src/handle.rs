@@ -23,6 +23,7 @@ pub struct TipEvent {
 pub struct NodeHandle {
     chain: Mutex<Chain>,
     events: watch::Sender<TipEvent>,
+    closing: watch::Sender<bool>,
     payout: Option<Address>,
 }
 
@@ -38,6 +39,7 @@ impl NodeHandle {
         NodeHandle {
             chain: Mutex::new(chain),
             events,
+            closing: watch::channel(false).0,
             payout,
         }
     }
@@ -57,6 +59,17 @@ impl NodeHandle {
     /// Subscribes to tip and mempool changes.
     pub fn subscribe(&self) -> watch::Receiver<TipEvent> {
         self.events.subscribe()
+    }
+
+    /// Tells waiting requests (long polls) that the node is shutting down.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Completes once [`NodeHandle::close`] was called.
+    pub async fn closed(&self) {
+        let mut rx = self.closing.subscribe();
+        let _ = rx.wait_for(|closing| *closing).await;
     }
 
     /// The node's clock, Unix seconds.

@@ -243,8 +243,12 @@ async fn get_block_template(s: &AppState, request: Option<Value>) -> Result<Valu
         let mut rx = s.handle.subscribe();
         let current = longpoll_id(&rx.borrow());
         if wanted == current {
-            // Wait for a new tip or new transactions, or time out and answer anyway.
-            let _ = tokio::time::timeout(LONGPOLL_WAIT, rx.changed()).await;
+            // Wait for a new tip or new transactions, or time out and answer anyway; a node
+            // shutting down answers at once.
+            tokio::select! {
+                _ = tokio::time::timeout(LONGPOLL_WAIT, rx.changed()) => {}
+                () = s.handle.closed() => {}
+            }
         }
     }
     let payout_text = request
