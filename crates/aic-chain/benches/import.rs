@@ -10,6 +10,8 @@
 //!   signatures, ledger apply with the sparse Merkle state root, the durable redb write, the
 //!   mempool update. Every iteration imports into a fresh copy of the prepared database
 //!   (copied, synced and opened in the untimed setup).
+//! - `submit_block_seen_txs`: the same, after the block's transactions went through this
+//!   node's mempool, so the signature cache skips their signatures (the usual case on a network).
 //! - `check_block_structure`: [`aic_consensus::check_block_structure`] (merkle root, stateless
 //!   rules and all signatures).
 //! - `verify_signatures`: [`aic_consensus::verify_signatures`] alone over the block's transfers.
@@ -262,6 +264,27 @@ fn import(c: &mut Criterion) {
             )
         });
     }
+
+    // The common case on a network: the block's transactions reached this node's mempool
+    // first, so their signatures were checked then (the signature cache skips them).
+    g.bench_function("submit_block_seen_txs", |b| {
+        b.iter_batched(
+            || {
+                let (dir, path) = copy_db(&p.db, &disk);
+                let mut chain = Chain::open(params.clone(), &path, ChainConfig::default()).unwrap();
+                for tx in &signed {
+                    chain.submit_tx(Transaction::Signed(**tx)).unwrap();
+                }
+                (dir, chain, p.block.clone())
+            },
+            |(dir, mut chain, block)| {
+                let accepted = chain.submit_block(block, NOW).unwrap();
+                assert!(accepted.is_tip);
+                (dir, chain)
+            },
+            BatchSize::PerIteration,
+        )
+    });
 
     g.bench_function("check_block_structure", |b| {
         b.iter(|| {

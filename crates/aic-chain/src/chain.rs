@@ -1,12 +1,12 @@
 //! The block index, fork choice by cumulative work, reorganisations, and the mempool around
 //! them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use aic_consensus::{
-    asert::next_bits, check_block_structure, check_header, check_tx_stateless, median_time_past,
-    HeaderContext, TxError, MEDIAN_TIME_SPAN,
+    asert::next_bits, check_block_structure_with, check_header, check_tx_stateless,
+    median_time_past, HeaderContext, TxError, MEDIAN_TIME_SPAN,
 };
 use aic_ledger::{Account, Ledger};
 use aic_primitives::{
@@ -77,7 +77,13 @@ pub struct Chain {
     mempool: Mempool,
     /// Set when memory could not be brought back in line with the store.
     failed: bool,
+    /// Txids whose signatures were verified when they entered the mempool (a signature
+    /// cache: a block of transactions this node has seen skips most signature checks).
+    verified: HashSet<Hash256>,
 }
+
+/// Most entries in the signature cache; it is emptied when full.
+const SIGNATURE_CACHE_MAX: usize = 200_000;
 
 /// Fails unless every main-chain block has an index record.
 fn check_main_in_index(
@@ -157,6 +163,7 @@ impl Chain {
             ledger,
             mempool: Mempool::new(config.mempool),
             failed: false,
+            verified: HashSet::new(),
         };
         let tip_block = chain
             .block(&chain.tip().hash)?
@@ -354,7 +361,10 @@ impl Chain {
             return Err(ChainError::InvalidParent(*bad));
         }
         let bytes = block.to_bytes();
-        check_block_structure(&self.params, &block, height, bytes.len())?;
+        let cache = &self.verified;
+        check_block_structure_with(&self.params, &block, height, bytes.len(), &|id| {
+            cache.contains(id)
+        })?;
         let target = block
             .header
             .bits
@@ -480,7 +490,12 @@ impl Chain {
             nonce: acct.nonce,
             balance: acct.balance,
         };
-        Ok(self.mempool.insert(signed, view)?.txid)
+        let txid = self.mempool.insert(signed, view)?.txid;
+        if self.verified.len() >= SIGNATURE_CACHE_MAX {
+            self.verified.clear();
+        }
+        self.verified.insert(txid);
+        Ok(txid)
     }
 
     /// A template for the next block paying `miner`, with the best-paying mempool

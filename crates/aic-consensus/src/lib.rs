@@ -18,7 +18,7 @@ mod signatures;
 pub use error::{BlockError, TxError};
 pub use pow::{check_pow, median_time_past, MEDIAN_TIME_SPAN};
 pub use rules::{
-    check_block_structure, check_coinbase_value, check_header, check_state_root,
-    check_tx_stateless, HeaderContext,
+    check_block_structure, check_block_structure_with, check_coinbase_value, check_header,
+    check_state_root, check_tx_stateless, HeaderContext,
 };
 pub use signatures::{verify_signatures, SIGNATURE_BATCH};

@@ -1,8 +1,8 @@
 //! Header, block and transaction validity rules that need no account state.
 
 use aic_primitives::{
-    Amount, Block, BlockHeader, ChainParams, Coinbase, CompactTarget, Hash256, Height, SignedTx,
-    Transaction,
+    merkle_root, Amount, Block, BlockHeader, ChainParams, Coinbase, CompactTarget, Hash256, Height,
+    SignedTx, Transaction,
 };
 
 use crate::error::{BlockError, TxError};
@@ -70,6 +70,19 @@ pub fn check_block_structure(
     height: Height,
     encoded_len: usize,
 ) -> Result<(), BlockError> {
+    check_block_structure_with(params, block, height, encoded_len, &|_| false)
+}
+
+/// [`check_block_structure`], skipping the signature check of every transaction whose txid
+/// `verified` says was already checked (a signature cache: the txid commits to the signature,
+/// so the same txid means the same signed bytes).
+pub fn check_block_structure_with(
+    params: &ChainParams,
+    block: &Block,
+    height: Height,
+    encoded_len: usize,
+    verified: &dyn Fn(&Hash256) -> bool,
+) -> Result<(), BlockError> {
     if encoded_len > params.max_block_bytes {
         return Err(BlockError::TooLarge {
             bytes: encoded_len,
@@ -101,7 +114,8 @@ pub fn check_block_structure(
             got: coinbase.height,
         });
     }
-    let (computed, mutated) = block.compute_merkle_root();
+    let ids: Vec<Hash256> = block.txs.iter().map(Transaction::txid).collect();
+    let (computed, mutated) = merkle_root(&ids);
     if mutated {
         return Err(BlockError::DuplicateTx);
     }
@@ -111,20 +125,17 @@ pub fn check_block_structure(
             computed,
         });
     }
-    let signed: Vec<&SignedTx> = block
-        .txs
-        .iter()
-        .skip(1)
-        .filter_map(Transaction::as_signed)
-        .collect();
-    for (i, tx) in signed.iter().enumerate() {
-        check_tx_stateless(params, tx).map_err(|error| BlockError::Tx {
-            index: i + 1,
-            error,
-        })?;
+    let mut unverified: Vec<(usize, &SignedTx)> = Vec::with_capacity(block.txs.len());
+    for (index, tx) in block.txs.iter().enumerate().skip(1) {
+        let Some(tx) = tx.as_signed() else { continue };
+        check_tx_stateless(params, tx).map_err(|error| BlockError::Tx { index, error })?;
+        if !ids.get(index).is_some_and(verified) {
+            unverified.push((index, tx));
+        }
     }
-    verify_signatures(&signed).map_err(|(i, error)| BlockError::Tx {
-        index: i + 1,
+    let refs: Vec<&SignedTx> = unverified.iter().map(|(_, t)| *t).collect();
+    verify_signatures(&refs).map_err(|(i, error)| BlockError::Tx {
+        index: unverified.get(i).map_or(0, |(index, _)| *index),
         error,
     })
 }

@@ -330,3 +330,31 @@ fn state_root_mismatch() {
         Err(BlockError::StateRootMismatch { .. })
     ));
 }
+
+#[test]
+fn a_signature_cache_skips_only_the_transactions_it_names() {
+    let mut txs = vec![coinbase(1), transfer(1, 0, 5), transfer(2, 0, 6)];
+    if let Transaction::Signed(s) = &mut txs[2] {
+        s.signature.0[3] ^= 1;
+    }
+    let b = block(txs);
+    let good = b.txs[1].txid();
+    let bad = b.txs[2].txid();
+    let len = b.to_bytes().len();
+    // The forged signature is found whether or not the good one is cached...
+    for cached in [vec![], vec![good]] {
+        assert_eq!(
+            check_block_structure_with(&params(), &b, Height(1), len, &|id| cached.contains(id)),
+            Err(BlockError::Tx {
+                index: 2,
+                error: TxError::BadSignature
+            })
+        );
+    }
+    // ...and only a cache that vouches for its exact txid skips it.
+    assert_eq!(
+        check_block_structure_with(&params(), &b, Height(1), len, &|id| *id == bad
+            || *id == good),
+        Ok(())
+    );
+}

@@ -139,7 +139,11 @@ impl Chain {
         }
         for c in &connected {
             touched.extend(c.outcome.changed.iter().map(|(a, _)| *a));
-            let ids = c.block.txs.iter().map(Transaction::txid).collect();
+            let ids: Vec<Hash256> = c.block.txs.iter().map(Transaction::txid).collect();
+            // Mined transactions need their signature-cache entries no more.
+            for id in &ids {
+                self.verified.remove(id);
+            }
             batch
                 .connected
                 .push((c.hash, c.height, ids, c.outcome.undo.to_bytes()));
