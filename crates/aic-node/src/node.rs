@@ -54,6 +54,8 @@ pub struct RunningNode {
     pub rpc_auth: RpcAuth,
     miner: Option<Miner>,
     miner_threads: usize,
+    /// The cookie file this node wrote, removed at shutdown as Bitcoin Core does.
+    cookie: Option<std::path::PathBuf>,
     stop_server: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -93,10 +95,14 @@ impl RunningNode {
                 source: std::io::Error::other(e),
             })??;
         let handle = Arc::new(NodeHandle::new(chain, payout));
+        let mut cookie = None;
         let rpc_auth = match (&config.rpc_user, &config.rpc_password) {
             (Some(u), Some(p)) => RpcAuth::new(u, p),
-            (None, None) => RpcAuth::create_cookie(&config.data_dir)
-                .map_err(io("writing the RPC cookie".to_owned()))?,
+            (None, None) => {
+                cookie = Some(config.data_dir.join(aic_rpc::COOKIE_FILE));
+                RpcAuth::create_cookie(&config.data_dir)
+                    .map_err(io("writing the RPC cookie".to_owned()))?
+            }
             _ => {
                 return Err(ConfigError::Invalid {
                     key: "rpc_user",
@@ -127,6 +133,7 @@ impl RunningNode {
             rpc_auth,
             miner: None,
             miner_threads: config.miner_threads,
+            cookie,
             stop_server: Some(stop_server),
             server,
         };
@@ -173,6 +180,9 @@ impl RunningNode {
             let _ = tx.send(());
         }
         let _ = (&mut self.server).await;
+        if let Some(path) = self.cookie.take() {
+            let _ = std::fs::remove_file(path);
+        }
         tracing::info!(target: "node", "node stopped");
     }
 }
