@@ -1,0 +1,15 @@
+//! SHA-256d search kernels for AIC's Bitcoin-compatible 80-byte header.
+//!
+//! A [`Kernel`] searches a range of nonces of one [`Job`] for headers whose SHA-256d, read as
+//! a little-endian 256-bit number, is at most the job's target. Kernels differ only in speed:
+//! the portable kernel is the oracle every other kernel is tested against.
+//!
+//! # Invariants
+//! - Every kernel finds exactly the nonces the portable kernel finds, for every job and range.
+//! - Kernels that use CPU extensions live in their own `#[target_feature]` functions and are
+//!   chosen at run time; nothing here is compiled with `target-cpu=native`.
+//! - `unsafe` is confined to the SIMD kernel modules, each use with a `// SAFETY:` comment.
+
+mod kernel;
+
+pub use kernel::{meets_target, Found, Job, Kernel};
