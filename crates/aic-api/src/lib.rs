@@ -1,7 +1,7 @@
 //! Wire types of AIC's external protocols.
 //!
 //! The REST API under `/api/v1`, Bitcoin-style JSON-RPC (with BIP 22 `getblocktemplate` and
-//! `submitblock`), and their error bodies. Only this crate and the servers know JSON; the
+//! `submitblock`), Stratum v1, and their error bodies. Only this crate and the servers know JSON; the
 //! domain types stay free of serde.
 //!
 //! # Conventions
@@ -12,6 +12,7 @@
 
 pub mod jsonrpc;
 pub mod rest;
+pub mod stratum;
 
 /// Default port of the HTTP API (REST and JSON-RPC).
 pub const DEFAULT_API_PORT: u16 = 7450;

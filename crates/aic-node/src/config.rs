@@ -16,6 +16,9 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// HTTP API address (REST and JSON-RPC); loopback by default.
     pub api_addr: SocketAddr,
+    /// Stratum v1 server address for mining hardware (`127.0.0.1:3333` is the usual choice);
+    /// off when unset.
+    pub stratum_addr: Option<SocketAddr>,
     /// JSON-RPC user; without it a random cookie is written to `data_dir/.cookie`.
     pub rpc_user: Option<String>,
     /// JSON-RPC password (with `rpc_user`).
@@ -38,6 +41,7 @@ impl Default for NodeConfig {
             network: "mainnet".to_owned(),
             data_dir: PathBuf::from(".aic"),
             api_addr: SocketAddr::from(([127, 0, 0, 1], aic_api::DEFAULT_API_PORT)),
+            stratum_addr: None,
             rpc_user: None,
             rpc_password: None,
             mine: None,

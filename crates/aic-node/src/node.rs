@@ -52,6 +52,8 @@ pub struct RunningNode {
     pub api_addr: SocketAddr,
     /// Credentials JSON-RPC accepts.
     pub rpc_auth: RpcAuth,
+    /// The address the Stratum server listens on, if it runs.
+    pub stratum_addr: Option<SocketAddr>,
     miner: Option<Miner>,
     miner_threads: usize,
     /// The cookie file this node wrote, removed at shutdown as Bitcoin Core does.
@@ -126,11 +128,31 @@ impl RunningNode {
                 let _ = stopped.await;
             },
         ));
-        tracing::info!(target: "node", network = %params_name(&handle), %api_addr, "node started");
+        let stratum_addr = match config.stratum_addr {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(io(format!("binding Stratum to {addr}")))?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(io("reading the Stratum address".to_owned()))?;
+                let h = handle.clone();
+                tokio::spawn(aic_rpc::serve_stratum(
+                    listener,
+                    handle.clone(),
+                    aic_rpc::StratumConfig::default(),
+                    async move { h.closed().await },
+                ));
+                Some(bound)
+            }
+            None => None,
+        };
+        tracing::info!(target: "node", network = %params_name(&handle), %api_addr, ?stratum_addr, "node started");
         let mut node = RunningNode {
             handle,
             api_addr,
             rpc_auth,
+            stratum_addr,
             miner: None,
             miner_threads: config.miner_threads,
             cookie,

@@ -87,6 +87,46 @@ pub fn merkle_root(ids: &[Hash256]) -> (Hash256, bool) {
     (level[0], mutated)
 }
 
+/// The merkle branch of the first transaction (the coinbase), as Stratum's `mining.notify`
+/// sends it: the sibling at each level, bottom up, given the ids of the other transactions.
+pub fn coinbase_merkle_branch(other_ids: &[Hash256]) -> Vec<Hash256> {
+    let mut level: Vec<Option<Hash256>> = std::iter::once(None)
+        .chain(other_ids.iter().copied().map(Some))
+        .collect();
+    let mut branch = Vec::new();
+    let mut buf = [0u8; 64];
+    while level.len() > 1 {
+        if level.len() % 2 == 1 {
+            let last = level[level.len() - 1];
+            level.push(last);
+        }
+        branch.extend(level[1]);
+        level = level
+            .chunks(2)
+            .map(|pair| match (pair[0], pair[1]) {
+                (Some(l), Some(r)) => {
+                    buf[..32].copy_from_slice(l.as_bytes());
+                    buf[32..].copy_from_slice(r.as_bytes());
+                    Some(sha256d(&buf))
+                }
+                // The pair holding the coinbase stays unknown.
+                _ => None,
+            })
+            .collect();
+    }
+    branch
+}
+
+/// The merkle root from the first transaction's id and its branch.
+pub fn merkle_root_from_branch(first: Hash256, branch: &[Hash256]) -> Hash256 {
+    let mut buf = [0u8; 64];
+    branch.iter().fold(first, |acc, sibling| {
+        buf[..32].copy_from_slice(acc.as_bytes());
+        buf[32..].copy_from_slice(sibling.as_bytes());
+        sha256d(&buf)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +213,20 @@ mod tests {
             "f3e94742aca4b5ef85488dc37c06c3282295ffec960994b2c0d5ac2a25a95766"
         );
         assert!(!mutated);
+    }
+
+    #[test]
+    fn coinbase_branch_gives_the_merkle_root() {
+        for n in 0..12u8 {
+            let ids: Vec<Hash256> = (0..=n).map(|i| sha256d(&[i])).collect();
+            let branch = coinbase_merkle_branch(&ids[1..]);
+            assert_eq!(
+                merkle_root_from_branch(ids[0], &branch),
+                merkle_root(&ids).0,
+                "{} transactions",
+                n + 1
+            );
+        }
     }
 
     #[test]

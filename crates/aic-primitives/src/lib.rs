@@ -23,7 +23,7 @@ mod tx;
 
 pub use address::{Address, AddressError};
 pub use amount::{Amount, AmountParseError};
-pub use block::{merkle_root, Block};
+pub use block::{coinbase_merkle_branch, merkle_root, merkle_root_from_branch, Block};
 pub use encode::{CompactSize, Decode, DecodeError, Encode, Reader};
 pub use hash::{sha256, sha256d, Hash256, HashParseError};
 pub use header::BlockHeader;

@@ -7,6 +7,8 @@ use aic_chain::{BlockAccepted, Chain, ChainError};
 use aic_primitives::{Address, Block, Hash256, Height, Transaction};
 use tokio::sync::watch;
 
+use crate::stratum::MiningStats;
+
 /// What changed: the tip, or the mempool (which changes the best template).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TipEvent {
@@ -25,6 +27,7 @@ pub struct NodeHandle {
     events: watch::Sender<TipEvent>,
     closing: watch::Sender<bool>,
     payout: Option<Address>,
+    mining: MiningStats,
 }
 
 impl NodeHandle {
@@ -41,6 +44,7 @@ impl NodeHandle {
             events,
             closing: watch::channel(false).0,
             payout,
+            mining: MiningStats::default(),
         }
     }
 
@@ -49,6 +53,11 @@ impl NodeHandle {
         // A panic while holding the lock leaves the chain as consistent as the store (every
         // change is written before it is visible), so a poisoned lock is still usable.
         self.chain.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Share statistics of the Stratum server's workers.
+    pub fn mining(&self) -> &MiningStats {
+        &self.mining
     }
 
     /// The address templates pay when none is asked for.

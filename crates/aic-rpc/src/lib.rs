@@ -1,5 +1,5 @@
-//! The AIC node's HTTP API: REST under `/api/v1`, Bitcoin-style JSON-RPC at `/rpc`, and the
-//! OpenAPI document.
+//! The AIC node's external interfaces: REST under `/api/v1`, Bitcoin-style JSON-RPC at `/rpc`,
+//! the OpenAPI document, and the Stratum v1 server for mining hardware.
 //!
 //! # Invariants
 //! - Bad input gets a 4xx answer with a machine-readable code and changes nothing.
@@ -14,8 +14,10 @@ mod jsonrpc;
 mod openapi;
 mod rest;
 mod server;
+mod stratum;
 
 pub use auth::{RpcAuth, COOKIE_FILE};
 pub use codes::{bip22_reason, error_code};
 pub use handle::{NodeHandle, TipEvent};
 pub use server::{router, serve};
+pub use stratum::{serve_stratum, MiningStats, StratumConfig};

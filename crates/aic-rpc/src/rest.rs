@@ -222,3 +222,7 @@ pub(crate) async fn not_found() -> Failure {
 pub(crate) async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
+
+pub(crate) async fn mining_workers(State(s): State<AppState>) -> Json<Vec<aic_api::stratum::WorkerStats>> {
+    Json(s.handle.mining().snapshot())
+}

@@ -35,6 +35,7 @@ pub fn router(handle: Arc<NodeHandle>, auth: RpcAuth) -> Router {
         .route("/api/v1/txs", post(rest::submit_tx))
         .route("/api/v1/txs/{txid}", get(rest::tx))
         .route("/api/v1/accounts/{address}", get(rest::account))
+        .route("/api/v1/mining/workers", get(rest::mining_workers))
         .route("/api/v1/openapi.json", get(rest::openapi))
         .route("/rpc", post(jsonrpc::handle))
         .route("/", post(jsonrpc::handle))

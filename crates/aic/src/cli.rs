@@ -18,6 +18,7 @@ pub(crate) enum Command {
     /// Run a node: the chain, the HTTP API (REST and JSON-RPC) and optionally a CPU miner.
     #[command(after_help = "Examples:
   aic node --network devnet --data-dir ./node --mine daic1...
+  aic node --network devnet --stratum-addr 127.0.0.1:3333   # a pool for any SHA-256d miner
   aic node --config node.toml
   aic node --network testnet --api-addr 127.0.0.1:8450 --rpc-user me --rpc-password secret")]
     Node(NodeArgs),
@@ -46,6 +47,9 @@ pub(crate) struct NodeArgs {
     /// HTTP API listen address (REST and JSON-RPC).
     #[arg(long)]
     pub(crate) api_addr: Option<SocketAddr>,
+    /// Serve Stratum v1 for mining hardware on this address (e.g. 127.0.0.1:3333).
+    #[arg(long)]
+    pub(crate) stratum_addr: Option<SocketAddr>,
     /// Run the built-in CPU miner paying ADDRESS.
     #[arg(long, value_name = "ADDRESS")]
     pub(crate) mine: Option<String>,

@@ -21,6 +21,9 @@ pub(crate) fn config_from(args: NodeArgs) -> Result<NodeConfig> {
     if let Some(v) = args.api_addr {
         c.api_addr = v;
     }
+    if args.stratum_addr.is_some() {
+        c.stratum_addr = args.stratum_addr;
+    }
     if args.mine.is_some() {
         c.mine = args.mine;
     }
@@ -60,6 +63,7 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
             height = tip.entry.height.0,
             tip = %tip.hash,
             api = %node.api_addr,
+            stratum = ?node.stratum_addr,
             data_dir = %config.data_dir.display(),
             mining = config.mine.is_some(),
             "ready"

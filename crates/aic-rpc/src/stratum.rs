@@ -1,0 +1,148 @@
+//! The Stratum v1 server: the standard interface through which any SHA-256d miner (ASIC,
+//! FPGA, GPU, CPU) mines this chain.
+//!
+//! Each connection subscribes (getting a 4-byte `extranonce1`), authorizes with a payout
+//! address (`ADDRESS` or `ADDRESS.worker`), and receives jobs built from a block template that
+//! pays that address (solo mining: the block pays whoever found it). Shares are checked
+//! against the connection's variable difficulty; a share that meets the network target is
+//! submitted as a block at once. Rejections use the standard codes (21 job not found or
+//! stale, 22 duplicate, 23 low difficulty, 24 unauthorized, 25 not subscribed, 20 other).
+//! Per-worker statistics are kept in [`MiningStats`] and served at
+//! `GET /api/v1/mining/workers`.
+
+mod difficulty;
+mod job;
+mod session;
+mod workers;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aic_chain::BlockTemplate;
+use aic_primitives::{Address, Hash256};
+use tokio::net::TcpListener;
+
+pub use workers::MiningStats;
+
+use crate::handle::NodeHandle;
+
+/// Stratum server settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StratumConfig {
+    /// Share difficulty of a new connection (Bitcoin difficulty-1 units).
+    pub initial_difficulty: f64,
+    /// Lowest share difficulty vardiff sets.
+    pub min_difficulty: f64,
+    /// Highest share difficulty vardiff sets.
+    pub max_difficulty: f64,
+    /// Vardiff aims at one share per this many seconds per connection.
+    pub target_share_secs: f64,
+    /// Vardiff looks at the share rate this often.
+    pub retarget_secs: f64,
+    /// Version bits miners may roll (BIP 310), offered in `mining.configure`.
+    pub version_mask: u32,
+    /// A job older than this is replaced (clean_jobs = false) to carry new transactions.
+    pub refresh_secs: u64,
+}
+
+impl Default for StratumConfig {
+    fn default() -> Self {
+        StratumConfig {
+            initial_difficulty: 0.001,
+            min_difficulty: 1e-9,
+            max_difficulty: 1e15,
+            target_share_secs: 5.0,
+            retarget_secs: 30.0,
+            version_mask: 0x1fff_e000,
+            refresh_secs: 30,
+        }
+    }
+}
+
+/// What every connection shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) handle: Arc<NodeHandle>,
+    pub(crate) config: StratumConfig,
+    next_extranonce1: AtomicU32,
+    pub(crate) next_job: AtomicU64,
+    /// Templates per payout address: the tip and mempool sequence they were built for.
+    templates: Mutex<HashMap<Address, (Hash256, u64, Instant, Arc<BlockTemplate>)>>,
+}
+
+impl Shared {
+    pub(crate) fn next_extranonce1(&self) -> [u8; 4] {
+        self.next_extranonce1
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_be_bytes()
+    }
+
+    /// A template paying `payout` for the current tip, shared between connections with the
+    /// same payout address and rebuilt when the tip moves or it is older than the refresh.
+    pub(crate) async fn template(&self, payout: Address) -> Option<Arc<BlockTemplate>> {
+        let event = *self.handle.subscribe().borrow();
+        let refresh = Duration::from_secs(self.config.refresh_secs);
+        {
+            let cache = self.templates.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((tip, seq, made, t)) = cache.get(&payout) {
+                if *tip == event.hash && (*seq == event.mempool_seq || made.elapsed() < refresh)
+                {
+                    return Some(t.clone());
+                }
+            }
+        }
+        let handle = self.handle.clone();
+        let t = tokio::task::spawn_blocking(move || {
+            let now = handle.now();
+            Arc::new(handle.chain().block_template(payout, now))
+        })
+        .await
+        .ok()?;
+        let mut cache = self.templates.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(payout, (t.prev_hash, event.mempool_seq, Instant::now(), t.clone()));
+        Some(t)
+    }
+}
+
+/// Serves Stratum on `listener` until `shutdown` completes or the node closes.
+pub async fn serve_stratum(
+    listener: TcpListener,
+    handle: Arc<NodeHandle>,
+    config: StratumConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let shared = Arc::new(Shared {
+        handle,
+        config,
+        next_extranonce1: AtomicU32::new(rand::random()),
+        next_job: AtomicU64::new(1),
+        templates: Mutex::new(HashMap::new()),
+    });
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            () = shared.handle.closed() => return Ok(()),
+            accepted = listener.accept() => {
+                match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        tracing::debug!(target: "stratum", %peer, "connection");
+                        tokio::spawn(session::run(shared.clone(), stream));
+                    }
+                    // Out of file descriptors and the like: wait a little, keep serving.
+                    Err(e) => {
+                        tracing::warn!(target: "stratum", error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        }
+    }
+}
