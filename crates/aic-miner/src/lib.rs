@@ -11,5 +11,12 @@
 //! - `unsafe` is confined to the SIMD kernel modules, each use with a `// SAFETY:` comment.
 
 mod kernel;
+mod search;
+mod work;
 
 pub use kernel::{meets_target, Found, Job, Kernel};
+pub use search::{
+    measure_stop_latency, SearchConfig, SearchError, SearchStats, Searcher, Share, StopHandle,
+    DEFAULT_BATCH,
+};
+pub use work::{merkle_branches_for, merkle_root_from_branches, sha256d, WorkTemplate};
