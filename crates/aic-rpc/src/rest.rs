@@ -223,6 +223,8 @@ pub(crate) async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
 
-pub(crate) async fn mining_workers(State(s): State<AppState>) -> Json<Vec<aic_api::stratum::WorkerStats>> {
+pub(crate) async fn mining_workers(
+    State(s): State<AppState>,
+) -> Json<Vec<aic_api::stratum::WorkerStats>> {
     Json(s.handle.mining().snapshot())
 }

@@ -70,8 +70,11 @@ pub(crate) struct Shared {
     next_extranonce1: AtomicU32,
     pub(crate) next_job: AtomicU64,
     /// Templates per payout address: the tip and mempool sequence they were built for.
-    templates: Mutex<HashMap<Address, (Hash256, u64, Instant, Arc<BlockTemplate>)>>,
+    templates: Mutex<HashMap<Address, CachedTemplate>>,
 }
+
+/// A template with the tip and mempool sequence it was built for, and when.
+type CachedTemplate = (Hash256, u64, Instant, Arc<BlockTemplate>);
 
 impl Shared {
     pub(crate) fn next_extranonce1(&self) -> [u8; 4] {
@@ -88,8 +91,7 @@ impl Shared {
         {
             let cache = self.templates.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((tip, seq, made, t)) = cache.get(&payout) {
-                if *tip == event.hash && (*seq == event.mempool_seq || made.elapsed() < refresh)
-                {
+                if *tip == event.hash && (*seq == event.mempool_seq || made.elapsed() < refresh) {
                     return Some(t.clone());
                 }
             }
@@ -105,7 +107,10 @@ impl Shared {
         if cache.len() > 10_000 {
             cache.clear();
         }
-        cache.insert(payout, (t.prev_hash, event.mempool_seq, Instant::now(), t.clone()));
+        cache.insert(
+            payout,
+            (t.prev_hash, event.mempool_seq, Instant::now(), t.clone()),
+        );
         Some(t)
     }
 }

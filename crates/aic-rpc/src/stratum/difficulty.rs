@@ -34,9 +34,9 @@ pub(crate) fn hash_difficulty(hash: &Hash256) -> f64 {
 }
 
 fn u256_f64(v: U256) -> f64 {
-    v.0.iter()
-        .rev()
-        .fold(0.0, |acc, limb| acc * 18_446_744_073_709_551_616.0 + *limb as f64)
+    v.0.iter().rev().fold(0.0, |acc, limb| {
+        acc * 18_446_744_073_709_551_616.0 + *limb as f64
+    })
 }
 
 /// Per-connection variable difficulty: aims at one share per `target_secs`.
@@ -52,7 +52,13 @@ pub(crate) struct Vardiff {
 }
 
 impl Vardiff {
-    pub(crate) fn new(initial: f64, min: f64, max: f64, target_secs: f64, retarget: Duration) -> Self {
+    pub(crate) fn new(
+        initial: f64,
+        min: f64,
+        max: f64,
+        target_secs: f64,
+        retarget: Duration,
+    ) -> Self {
         Vardiff {
             difficulty: initial.clamp(min, max),
             min,

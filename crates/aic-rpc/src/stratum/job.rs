@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use aic_chain::BlockTemplate;
 use aic_primitives::{
-    coinbase_merkle_branch, merkle_root_from_branch, sha256d, Block, BlockHeader, Encode,
-    Hash256, Target, COINBASE_EXTRANONCE_OFFSET,
+    coinbase_merkle_branch, merkle_root_from_branch, sha256d, Block, BlockHeader, Encode, Hash256,
+    Target, COINBASE_EXTRANONCE_OFFSET,
 };
 use serde_json::{json, Value};
 
@@ -46,7 +46,11 @@ pub(crate) fn stratum_prevhash(prev: &Hash256) -> String {
 }
 
 impl Job {
-    pub(crate) fn new(id: String, template: Arc<BlockTemplate>, share_target: Target) -> Option<Job> {
+    pub(crate) fn new(
+        id: String,
+        template: Arc<BlockTemplate>,
+        share_target: Target,
+    ) -> Option<Job> {
         let coinbase = template.coinbase_with([0; 8]).to_bytes();
         let split = COINBASE_EXTRANONCE_OFFSET;
         let coinb1 = coinbase.get(..split)?.to_vec();

@@ -168,7 +168,11 @@ impl State {
             Ok(r) => r,
             Err(e) => {
                 self.bad_lines += 1;
-                return vec![reject(Value::Null, RejectCode::Other, &format!("malformed request: {e}"))];
+                return vec![reject(
+                    Value::Null,
+                    RejectCode::Other,
+                    &format!("malformed request: {e}"),
+                )];
             }
         };
         let params = match &req.params {
@@ -193,24 +197,30 @@ impl State {
             "mining.authorize" => self.authorize(shared, id, &params).await,
             "mining.configure" => vec![answer(id, self.configure(shared, &params))],
             "mining.extranonce.subscribe" => vec![answer(id, json!(true))],
-            "mining.suggest_difficulty" => {
-                match params.first().and_then(Value::as_f64) {
-                    Some(d) if d > 0.0 => {
-                        let c = &shared.config;
-                        self.vardiff.difficulty = d.clamp(c.min_difficulty, c.max_difficulty);
-                        let mut out = vec![answer(id, json!(true))];
-                        if self.authorized.is_some() {
-                            out.extend(self.new_job(shared, false).await);
-                        }
-                        out
+            "mining.suggest_difficulty" => match params.first().and_then(Value::as_f64) {
+                Some(d) if d > 0.0 => {
+                    let c = &shared.config;
+                    self.vardiff.difficulty = d.clamp(c.min_difficulty, c.max_difficulty);
+                    let mut out = vec![answer(id, json!(true))];
+                    if self.authorized.is_some() {
+                        out.extend(self.new_job(shared, false).await);
                     }
-                    _ => vec![reject(id, RejectCode::Other, "expected a positive difficulty")],
+                    out
                 }
-            }
+                _ => vec![reject(
+                    id,
+                    RejectCode::Other,
+                    "expected a positive difficulty",
+                )],
+            },
             "mining.submit" => vec![self.submit(shared, id, &params).await],
             other => {
                 self.bad_lines += 1;
-                vec![reject(id, RejectCode::Other, &format!("unknown method {other}"))]
+                vec![reject(
+                    id,
+                    RejectCode::Other,
+                    &format!("unknown method {other}"),
+                )]
             }
         }
     }
@@ -224,15 +234,13 @@ impl State {
         let network = shared.handle.chain().params().network;
         let address = match Address::parse(address_text, network) {
             Ok(a) => a,
-            Err(e) => {
-                return vec![line(&Response {
-                    id,
-                    result: json!(false),
-                    error: RejectCode::Unauthorized.error(&format!(
-                        "the user name must be a payout address ({network}), optionally .worker: {e}"
-                    )),
-                })]
-            }
+            Err(e) => return vec![line(&Response {
+                id,
+                result: json!(false),
+                error: RejectCode::Unauthorized.error(&format!(
+                    "the user name must be a payout address ({network}), optionally .worker: {e}"
+                )),
+            })],
         };
         if let Some((_, old)) = &self.authorized {
             shared.handle.mining().disconnected(old);
@@ -361,11 +369,9 @@ impl State {
             .and_then(Value::as_str)
             .and_then(|s| hex::decode(s).ok())
             .and_then(|b| b.try_into().ok());
-        let (Some(extranonce2), Some(ntime), Some(nonce)) = (
-            extranonce2,
-            hex_u32(params.get(3)),
-            hex_u32(params.get(4)),
-        ) else {
+        let (Some(extranonce2), Some(ntime), Some(nonce)) =
+            (extranonce2, hex_u32(params.get(3)), hex_u32(params.get(4)))
+        else {
             return fail(
                 RejectCode::Other,
                 "expected worker, job id, 4-byte extranonce2, ntime and nonce as hex",
@@ -382,10 +388,13 @@ impl State {
         let version = match params.get(5) {
             None | Some(Value::Null) => base,
             Some(v) => match hex_u32(Some(v)) {
-                Some(bits) if bits & !self.version_mask == 0 => {
-                    (base & !self.version_mask) | bits
+                Some(bits) if bits & !self.version_mask == 0 => (base & !self.version_mask) | bits,
+                _ => {
+                    return fail(
+                        RejectCode::Other,
+                        "version bits outside the negotiated mask",
+                    )
                 }
-                _ => return fail(RejectCode::Other, "version bits outside the negotiated mask"),
             },
         };
         let submission = Submission {
@@ -412,7 +421,9 @@ impl State {
                     found_block = a.is_tip;
                     tracing::info!(target: "stratum", %worker, height = a.height.0, hash = %a.hash, "block found");
                 }
-                Ok(Err(e)) => tracing::warn!(target: "stratum", %worker, error = %e, "block refused"),
+                Ok(Err(e)) => {
+                    tracing::warn!(target: "stratum", %worker, error = %e, "block refused")
+                }
                 Err(e) => tracing::warn!(target: "stratum", error = %e, "block submission failed"),
             }
         }
