@@ -347,3 +347,94 @@ fn protocol_errors_get_standard_codes_and_never_affect_other_connections() {
     bystander.send(json!({"id": 9, "method": "mining.extranonce.subscribe", "params": []}));
     assert_eq!(bystander.answer(9, &mut Vec::new())["result"], true);
 }
+
+/// A straightforward kernel for the test: SHA-256d per nonce.
+struct ReferenceKernel;
+
+impl aic_miner::Kernel for ReferenceKernel {
+    fn name(&self) -> &'static str {
+        "reference"
+    }
+
+    fn search(
+        &self,
+        job: &aic_miner::Job,
+        start: u32,
+        count: u32,
+        found: &mut Vec<aic_miner::Found>,
+    ) {
+        let mut header = job.header;
+        for i in 0..count {
+            let nonce = start + i;
+            header[76..].copy_from_slice(&nonce.to_le_bytes());
+            let hash = sha256d(&header).0;
+            if aic_miner::meets_target(&hash, &job.target) {
+                found.push(aic_miner::Found { nonce, hash });
+            }
+        }
+    }
+}
+
+#[test]
+fn the_stratum_client_mines_real_blocks_through_the_node_and_fails_over() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let node = Node::start();
+    let (addr, text) = address();
+    // The first pool refuses connections: the client must move on to the second.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("stratum+tcp://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let config = aic_miner::PoolConfig {
+        urls: vec![
+            dead_url,
+            format!("stratum+tcp://{}", node.n().stratum_addr.unwrap()),
+        ],
+        user: format!("{text}.client"),
+        password: "x".to_owned(),
+        // On devnet nearly every other hash meets the network target, so every batch holds
+        // many shares; small batches keep the flood of (then stale) submissions small.
+        search: aic_miner::SearchConfig {
+            threads: 2,
+            batch: 16,
+        },
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let client = {
+        let (stop, events) = (stop.clone(), events.clone());
+        std::thread::spawn(move || {
+            aic_miner::run_pool_client(&config, Arc::new(ReferenceKernel), stop, |e| {
+                events.lock().unwrap().push(e)
+            })
+        })
+    };
+    let started = std::time::Instant::now();
+    while node.get("/status")["height"].as_u64().unwrap() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no blocks mined"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let stats = client.join().unwrap();
+    assert!(stats.accepted >= 3, "{stats:?}");
+    assert!(stats.hashes > 0);
+    let events = events.lock().unwrap();
+    assert!(
+        matches!(events[0], aic_miner::ClientEvent::Disconnected { .. }),
+        "{events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, aic_miner::ClientEvent::Authorized { .. })));
+    for h in 1..=3 {
+        let b = node.get(&format!("/blocks/{h}"));
+        assert_eq!(
+            b["txs"][0]["payouts"][0]["to"].as_str().unwrap(),
+            addr.to_bech32(Network::Devnet)
+        );
+    }
+}

@@ -12,16 +12,29 @@ pub(crate) fn diff1() -> U256 {
 /// The share target for `difficulty`, never harder than needed to see every block: it is at
 /// least `network` (so a hash that solves a block is always a share).
 pub(crate) fn share_target(difficulty: f64, network: &Target) -> Target {
-    let scale = 1u64 << 24;
-    let m = (difficulty * scale as f64).round();
-    let target = if !m.is_finite() || m < 1.0 {
-        U256::MAX
-    } else if m >= u64::MAX as f64 {
-        U256::one()
+    let target = if difficulty.is_finite() && difficulty > 0.0 {
+        f64_to_u256(u256_f64(diff1()) / difficulty)
     } else {
-        (diff1() * U256::from(scale)) / U256::from(m as u64)
+        U256::MAX
     };
-    Target(target.max(network.0))
+    Target(target.max(network.0).max(U256::one()))
+}
+
+/// The nearest 256-bit integer below `x` (saturating), keeping f64's 53 bits of precision.
+fn f64_to_u256(x: f64) -> U256 {
+    if x.is_nan() || x < 1.0 {
+        return U256::zero();
+    }
+    if x >= 2f64.powi(256) {
+        return U256::MAX;
+    }
+    let exp = x.log2().floor() as i32;
+    if exp < 64 {
+        return U256::from(x as u64);
+    }
+    // x = m * 2^(exp - 63) with m < 2^64.
+    let m = (x / 2f64.powi(exp - 63)) as u64;
+    U256::from(m) << (exp - 63) as usize
 }
 
 /// The difficulty a hash reaches: `diff1 / hash`.
@@ -112,6 +125,9 @@ mod tests {
         assert_eq!(share_target(1.0, &easy).0, diff1());
         assert_eq!(share_target(2.0, &easy).0, diff1() / 2);
         assert_eq!(share_target(0.5, &easy).0, diff1() * 2);
+        // Tiny difficulties (a devnet's) keep their precision.
+        let tiny = share_target(2f64.powi(-30), &easy).0;
+        assert_eq!(tiny, diff1() << 30);
         // Never harder than the network target.
         let network = Target(diff1() * 4);
         assert_eq!(share_target(1.0, &network), network);

@@ -234,13 +234,15 @@ impl State {
         let network = shared.handle.chain().params().network;
         let address = match Address::parse(address_text, network) {
             Ok(a) => a,
-            Err(e) => return vec![line(&Response {
-                id,
-                result: json!(false),
-                error: RejectCode::Unauthorized.error(&format!(
+            Err(e) => {
+                return vec![line(&Response {
+                    id,
+                    result: json!(false),
+                    error: RejectCode::Unauthorized.error(&format!(
                     "the user name must be a payout address ({network}), optionally .worker: {e}"
                 )),
-            })],
+                })]
+            }
         };
         if let Some((_, old)) = &self.authorized {
             shared.handle.mining().disconnected(old);
@@ -295,7 +297,18 @@ impl State {
             Ok(t) => t,
             Err(_) => return Vec::new(),
         };
-        let target = share_target(self.vardiff.difficulty, &network);
+        // Never ask for more than a block: where the network target is easier than the
+        // vardiff one (a young devnet), shares are blocks and the announced difficulty is the
+        // network's.
+        let network_difficulty = share_difficulty(&network);
+        let (difficulty, target) = if self.vardiff.difficulty >= network_difficulty {
+            (network_difficulty, network)
+        } else {
+            (
+                self.vardiff.difficulty,
+                share_target(self.vardiff.difficulty, &network),
+            )
+        };
         let id = format!(
             "{:x}",
             shared
@@ -310,7 +323,7 @@ impl State {
             self.seen.clear();
         }
         let out = vec![
-            notification("mining.set_difficulty", json!([self.vardiff.difficulty])),
+            notification("mining.set_difficulty", json!([difficulty])),
             notification("mining.notify", job.notify_params(clean)),
         ];
         self.jobs.push_back(Arc::new(job));

@@ -1,0 +1,418 @@
+//! A Stratum v1 client: connects to a pool, turns its jobs into work for a [`Searcher`], and
+//! submits the shares found. Reconnects with backoff and fails over along a list of pools.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::kernel::Kernel;
+use crate::search::{SearchConfig, Searcher, Share};
+use crate::work::WorkTemplate;
+
+/// Where and how to mine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Pools in order of preference, `stratum+tcp://HOST:PORT` (or `HOST:PORT`).
+    pub urls: Vec<String>,
+    /// The user name: for AIC's pool, the payout address, optionally `.worker`.
+    pub user: String,
+    /// The password (AIC's pool ignores it).
+    pub password: String,
+    /// Search threads and batch size.
+    pub search: SearchConfig,
+}
+
+/// What the client reports as it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientEvent {
+    /// Connected to a pool.
+    Connected(String),
+    /// The pool accepted the subscription and the user.
+    Authorized {
+        /// The pool's extranonce1, hex.
+        extranonce1: String,
+    },
+    /// A new share difficulty.
+    Difficulty(f64),
+    /// A new job; `clean` means earlier work is void.
+    Job {
+        /// Job id.
+        id: String,
+        /// Clean jobs.
+        clean: bool,
+    },
+    /// The pool accepted a share.
+    Accepted,
+    /// The pool rejected a share.
+    Rejected {
+        /// Stratum error code.
+        code: i64,
+        /// Message.
+        message: String,
+    },
+    /// The connection ended; the client reconnects after `retry_in`.
+    Disconnected {
+        /// Why.
+        reason: String,
+        /// Backoff before the next attempt.
+        retry_in: Duration,
+    },
+}
+
+/// Totals when the client stops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Hashes computed.
+    pub hashes: u64,
+    /// Shares found and submitted.
+    pub submitted: u64,
+    /// Shares the pool accepted.
+    pub accepted: u64,
+    /// Shares the pool rejected.
+    pub rejected: u64,
+}
+
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often a blocked read wakes up to look at the stop flag.
+const POLL: Duration = Duration::from_millis(100);
+
+fn host_port(url: &str) -> &str {
+    url.trim_start_matches("stratum+tcp://")
+        .trim_end_matches('/')
+}
+
+/// Bitcoin's difficulty-1 target scaled by `1/difficulty`, as 32 little-endian bytes.
+pub fn difficulty_target(difficulty: f64) -> [u8; 32] {
+    // diff1 = 0xffff * 2^208; target = diff1 / d, computed as (0xffff * 2^40 / d) * 2^168.
+    let mut out = [0u8; 32];
+    if difficulty.is_nan() || difficulty <= 0.0 || difficulty.is_infinite() {
+        return [0xff; 32];
+    }
+    let scaled = 65_535.0 * 1_099_511_627_776.0 / difficulty; // 0xffff * 2^40 / d
+    if scaled >= 2f64.powi(88) {
+        return [0xff; 32];
+    }
+    let v = scaled as u128;
+    // Place v * 2^168: byte 21 is bit 168.
+    for (i, b) in v.to_le_bytes().iter().enumerate() {
+        if let Some(slot) = out.get_mut(21 + i) {
+            *slot = *b;
+        }
+    }
+    out
+}
+
+/// Mines until `stop` is set: connects to the pools in turn, follows their jobs and submits
+/// shares. Returns the totals.
+pub fn run(
+    config: &PoolConfig,
+    kernel: Arc<dyn Kernel>,
+    stop: Arc<AtomicBool>,
+    mut on_event: impl FnMut(ClientEvent),
+) -> ClientStats {
+    let totals = Arc::new(Totals::default());
+    let mut backoff = Duration::from_millis(250);
+    let mut attempt = 0usize;
+    let mut hashes = 0;
+    while !stop.load(Ordering::Relaxed) && !config.urls.is_empty() {
+        let url = &config.urls[attempt % config.urls.len()];
+        attempt += 1;
+        let started = Instant::now();
+        let (reason, searched) = match session(config, url, &kernel, &stop, &totals, &mut on_event)
+        {
+            Ok(h) => ("stopped".to_owned(), h),
+            Err((e, h)) => (e, h),
+        };
+        hashes += searched;
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        // A session that lasted a while resets the backoff.
+        if started.elapsed() > Duration::from_secs(60) {
+            backoff = Duration::from_millis(250);
+        }
+        on_event(ClientEvent::Disconnected {
+            reason,
+            retry_in: backoff,
+        });
+        let until = Instant::now() + backoff;
+        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+    ClientStats {
+        hashes,
+        submitted: totals.submitted.load(Ordering::Relaxed),
+        accepted: totals.accepted.load(Ordering::Relaxed),
+        rejected: totals.rejected.load(Ordering::Relaxed),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    submitted: AtomicU64,
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+}
+
+/// Jobs by the search generation they were given to, so a share names the right job.
+#[derive(Debug, Default)]
+struct Jobs {
+    by_generation: Vec<(u64, String)>,
+}
+
+/// One connection. Returns the hashes searched, with the reason it ended on error.
+fn session(
+    config: &PoolConfig,
+    url: &str,
+    kernel: &Arc<dyn Kernel>,
+    stop: &Arc<AtomicBool>,
+    totals: &Arc<Totals>,
+    on_event: &mut impl FnMut(ClientEvent),
+) -> Result<u64, (String, u64)> {
+    let addr = host_port(url)
+        .to_socket_addrs()
+        .map_err(|e| (format!("{url}: {e}"), 0))?
+        .next()
+        .ok_or_else(|| (format!("{url}: no address"), 0))?;
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+        .map_err(|e| (format!("{url}: {e}"), 0))?;
+    let _ = stream.set_nodelay(true);
+    stream
+        .set_read_timeout(Some(POLL))
+        .map_err(|e| (e.to_string(), 0))?;
+    on_event(ClientEvent::Connected(url.to_owned()));
+    let writer = Arc::new(Mutex::new(
+        stream.try_clone().map_err(|e| (e.to_string(), 0))?,
+    ));
+    let send = |w: &Arc<Mutex<TcpStream>>, v: Value| -> std::io::Result<()> {
+        let mut line = v.to_string();
+        line.push('\n');
+        w.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .write_all(line.as_bytes())
+    };
+    send(
+        &writer,
+        json!({"id": 1, "method": "mining.subscribe", "params": ["aic-miner/0.1"]}),
+    )
+    .map_err(|e| (e.to_string(), 0))?;
+    send(
+        &writer,
+        json!({"id": 2, "method": "mining.authorize", "params": [config.user, config.password]}),
+    )
+    .map_err(|e| (e.to_string(), 0))?;
+
+    let mut reader = BufReader::new(stream);
+    let mut extranonce1 = Vec::new();
+    let mut extranonce2_size = 4usize;
+    let mut difficulty = 1.0f64;
+    let jobs = Arc::new(Mutex::new(Jobs::default()));
+    let mut searcher: Option<Searcher> = None;
+    let next_id = Arc::new(AtomicU64::new(100));
+    let mut line = String::new();
+    let result = loop {
+        if stop.load(Ordering::Relaxed) {
+            break Ok(());
+        }
+        match reader.read_line(&mut line) {
+            Ok(0) => break Err("the pool closed the connection".to_owned()),
+            Ok(_) if line.ends_with('\n') => {}
+            Ok(_) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
+            Err(e) => break Err(e.to_string()),
+        }
+        let msg: Value = match serde_json::from_str(line.trim()) {
+            Ok(v) => v,
+            Err(e) => break Err(format!("malformed line from the pool: {e}")),
+        };
+        line.clear();
+        match msg["method"].as_str() {
+            Some("mining.set_difficulty") => {
+                if let Some(d) = msg["params"][0].as_f64() {
+                    difficulty = d;
+                    on_event(ClientEvent::Difficulty(d));
+                }
+            }
+            Some("mining.set_extranonce") => {
+                if let (Some(e1), Some(size)) =
+                    (msg["params"][0].as_str(), msg["params"][1].as_u64())
+                {
+                    extranonce1 = hex::decode(e1).unwrap_or_default();
+                    extranonce2_size = size as usize;
+                }
+            }
+            Some("mining.notify") => {
+                let Some(work) =
+                    work_from_notify(&msg["params"], &extranonce1, extranonce2_size, difficulty)
+                else {
+                    break Err("malformed mining.notify".to_owned());
+                };
+                let id = msg["params"][0].as_str().unwrap_or_default().to_owned();
+                let clean = msg["params"][8].as_bool().unwrap_or(false);
+                let generation = match &searcher {
+                    Some(s) => match s.replace_work(work) {
+                        Ok(g) => g,
+                        Err(e) => break Err(e.to_string()),
+                    },
+                    None => {
+                        let on_share = share_sender(
+                            writer.clone(),
+                            jobs.clone(),
+                            next_id.clone(),
+                            totals.clone(),
+                            config.user.clone(),
+                        );
+                        match Searcher::start(kernel.clone(), work, config.search, on_share) {
+                            Ok(s) => {
+                                searcher = Some(s);
+                                0
+                            }
+                            Err(e) => break Err(e.to_string()),
+                        }
+                    }
+                };
+                let mut j = jobs.lock().unwrap_or_else(|p| p.into_inner());
+                j.by_generation.push((generation, id.clone()));
+                if j.by_generation.len() > 64 {
+                    j.by_generation.remove(0);
+                }
+                drop(j);
+                on_event(ClientEvent::Job { id, clean });
+            }
+            Some(_) => {}
+            None => match msg["id"].as_u64() {
+                Some(1) => {
+                    extranonce1 = hex::decode(msg["result"][1].as_str().unwrap_or_default())
+                        .unwrap_or_default();
+                    extranonce2_size = msg["result"][2].as_u64().unwrap_or(4) as usize;
+                }
+                Some(2) => {
+                    if msg["result"] != json!(true) {
+                        break Err(format!("not authorized: {}", msg["error"]));
+                    }
+                    on_event(ClientEvent::Authorized {
+                        extranonce1: hex::encode(&extranonce1),
+                    });
+                }
+                Some(_) => {
+                    if msg["result"] == json!(true) {
+                        totals.accepted.fetch_add(1, Ordering::Relaxed);
+                        on_event(ClientEvent::Accepted);
+                    } else {
+                        totals.rejected.fetch_add(1, Ordering::Relaxed);
+                        on_event(ClientEvent::Rejected {
+                            code: msg["error"][0].as_i64().unwrap_or(20),
+                            message: msg["error"][1].as_str().unwrap_or_default().to_owned(),
+                        });
+                    }
+                }
+                None => {}
+            },
+        }
+    };
+    let hashes = searcher.map_or(0, |s| s.stop().hashes);
+    result.map(|()| hashes).map_err(|e| (e, hashes))
+}
+
+/// The callback the search threads call for each share: submits it for its job.
+fn share_sender(
+    writer: Arc<Mutex<TcpStream>>,
+    jobs: Arc<Mutex<Jobs>>,
+    next_id: Arc<AtomicU64>,
+    totals: Arc<Totals>,
+    user: String,
+) -> impl Fn(Share) + Send + Sync + 'static {
+    move |share: Share| {
+        let job = jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_generation
+            .iter()
+            .rev()
+            .find(|(g, _)| *g == share.generation)
+            .map(|(_, id)| id.clone());
+        let Some(job) = job else { return };
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let msg = json!({"id": id, "method": "mining.submit", "params": [
+            user, job, hex::encode(&share.extranonce2),
+            format!("{:08x}", share.ntime), format!("{:08x}", share.nonce)
+        ]});
+        let mut line = msg.to_string();
+        line.push('\n');
+        let sent = writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .write_all(line.as_bytes());
+        if sent.is_ok() {
+            totals.submitted.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A work template from `mining.notify` parameters.
+fn work_from_notify(
+    p: &Value,
+    extranonce1: &[u8],
+    extranonce2_size: usize,
+    difficulty: f64,
+) -> Option<WorkTemplate> {
+    let unhex = |v: &Value| hex::decode(v.as_str()?).ok();
+    let hex_u32 = |v: &Value| u32::from_str_radix(v.as_str()?, 16).ok();
+    let mut prev: [u8; 32] = unhex(&p[1])?.try_into().ok()?;
+    // Stratum sends the previous hash with each 4-byte word reversed.
+    for word in prev.chunks_mut(4) {
+        word.reverse();
+    }
+    let merkle_branches = p[4]
+        .as_array()?
+        .iter()
+        .map(|b| unhex(b)?.try_into().ok())
+        .collect::<Option<Vec<[u8; 32]>>>()?;
+    Some(WorkTemplate {
+        version: hex_u32(&p[5])?,
+        version_mask: 0,
+        prev_hash: prev,
+        coinbase1: unhex(&p[2])?,
+        extranonce1: extranonce1.to_vec(),
+        extranonce2_size,
+        coinbase2: unhex(&p[3])?,
+        merkle_branches,
+        ntime: hex_u32(&p[7])?,
+        ntime_max_roll: 0,
+        nbits: hex_u32(&p[6])?,
+        target: difficulty_target(difficulty),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn difficulty_one_is_bitcoins_diff1_target() {
+        let t = difficulty_target(1.0);
+        let mut expected = [0u8; 32];
+        expected[26] = 0xff;
+        expected[27] = 0xff;
+        assert_eq!(t, expected);
+        let half = difficulty_target(2.0);
+        assert_eq!(half[26], 0xff);
+        assert_eq!(half[27], 0x7f);
+        assert_eq!(difficulty_target(0.0), [0xff; 32]);
+        assert_eq!(difficulty_target(1e-30), [0xff; 32]);
+    }
+}
