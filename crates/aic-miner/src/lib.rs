@@ -10,6 +10,8 @@
 //!   chosen at run time; nothing here is compiled with `target-cpu=native`.
 //! - `unsafe` is confined to the SIMD kernel modules, each use with a `// SAFETY:` comment.
 
+mod avx2;
 mod kernel;
 
+pub use avx2::Avx2x8;
 pub use kernel::{meets_target, Found, Job, Kernel};
