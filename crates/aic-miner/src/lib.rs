@@ -10,11 +10,13 @@
 //!   chosen at run time; nothing here is compiled with `target-cpu=native`.
 //! - `unsafe` is confined to the SIMD kernel modules, each use with a `// SAFETY:` comment.
 
+mod avx2;
 mod client;
 mod kernel;
 mod search;
 mod work;
 
+pub use avx2::Avx2x8;
 pub use client::{difficulty_target, run as run_pool_client, ClientEvent, ClientStats, PoolConfig};
 pub use kernel::{meets_target, Found, Job, Kernel};
 pub use search::{
