@@ -11,12 +11,14 @@
 //! - `unsafe` is confined to the SIMD kernel modules, each use with a `// SAFETY:` comment.
 
 mod avx2;
+mod bench;
 mod client;
 mod kernel;
 mod search;
 mod work;
 
 pub use avx2::Avx2x8;
+pub use bench::{impossible_work, measure, process_cpu_seconds, BenchRow};
 pub use client::{difficulty_target, run as run_pool_client, ClientEvent, ClientStats, PoolConfig};
 pub use kernel::{meets_target, Found, Job, Kernel};
 pub use search::{
