@@ -4,12 +4,25 @@
 //! a little-endian 256-bit number, is at most the job's target. Kernels differ only in speed:
 //! the portable kernel is the oracle every other kernel is tested against.
 //!
+//! - [`Portable`]: scalar SHA-256, runs everywhere.
+//! - [`ShaNi2Way`]: x86_64 SHA extensions, two nonces interleaved.
+//!
+//! [`kernels`] lists the kernels this CPU can run, fastest first; [`best`] picks the first.
+//!
 //! # Invariants
 //! - Every kernel finds exactly the nonces the portable kernel finds, for every job and range.
 //! - Kernels that use CPU extensions live in their own `#[target_feature]` functions and are
 //!   chosen at run time; nothing here is compiled with `target-cpu=native`.
 //! - `unsafe` is confined to the SIMD kernel modules, each use with a `// SAFETY:` comment.
 
+mod dispatch;
 mod kernel;
+mod portable;
+mod shani;
+#[cfg(test)]
+mod test_vectors;
 
+pub use dispatch::{best, by_name, kernels};
 pub use kernel::{meets_target, Found, Job, Kernel};
+pub use portable::{sha256d_header, Portable};
+pub use shani::ShaNi2Way;
