@@ -4,6 +4,11 @@
 //! a little-endian 256-bit number, is at most the job's target. Kernels differ only in speed:
 //! the portable kernel is the oracle every other kernel is tested against.
 //!
+//! - [`Portable`]: scalar SHA-256, runs everywhere.
+//! - [`ShaNi2Way`]: x86_64 SHA extensions, two nonces interleaved.
+//!
+//! [`kernels`] lists the kernels this CPU can run, fastest first; [`best`] picks the first.
+//!
 //! # Invariants
 //! - Every kernel finds exactly the nonces the portable kernel finds, for every job and range.
 //! - Kernels that use CPU extensions live in their own `#[target_feature]` functions and are
@@ -13,16 +18,24 @@
 mod avx2;
 mod bench;
 mod client;
+mod dispatch;
 mod kernel;
+mod portable;
 mod search;
+mod shani;
+#[cfg(test)]
+mod test_vectors;
 mod work;
 
 pub use avx2::Avx2x8;
 pub use bench::{impossible_work, measure, process_cpu_seconds, BenchRow};
 pub use client::{difficulty_target, run as run_pool_client, ClientEvent, ClientStats, PoolConfig};
+pub use dispatch::{best, by_name, kernels};
 pub use kernel::{meets_target, Found, Job, Kernel};
+pub use portable::{sha256d_header, Portable};
 pub use search::{
     measure_stop_latency, SearchConfig, SearchError, SearchStats, Searcher, Share, StopHandle,
     DEFAULT_BATCH,
 };
+pub use shani::ShaNi2Way;
 pub use work::{merkle_branches_for, merkle_root_from_branches, sha256d, WorkTemplate};
