@@ -25,6 +25,13 @@ pub(crate) enum Command {
     /// Create a key, show its address and balance, send AIC.
     #[command(subcommand)]
     Wallet(WalletCommand),
+    /// Mine through a Stratum v1 pool (such as `aic node --stratum-addr`), or benchmark kernels.
+    #[command(after_help = "Examples:
+  aic miner --pool stratum+tcp://127.0.0.1:3333 --user daic1...rig1
+  aic miner --pool stratum+tcp://a:3333 --pool stratum+tcp://b:3333 --user daic1... --threads 2
+  aic miner bench                      # every kernel, 1..cores threads, as a table
+  aic miner bench --threads 1 --json   # one thread, for scripts")]
+    Miner(MinerArgs),
     /// Start a fresh local devnet: a node, a CPU miner paying a new wallet, demo transfers.
     #[command(after_help = "Examples:
   aic devnet                               # mine until Ctrl-C, in a new temporary data dir
@@ -170,4 +177,45 @@ pub(crate) struct DevnetArgs {
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct MinerArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<MinerCommand>,
+    /// Pool URL, `stratum+tcp://HOST:PORT`; repeat for failover, in order of preference.
+    #[arg(long)]
+    pub(crate) pool: Vec<String>,
+    /// User name: the payout address, optionally `.worker`.
+    #[arg(long)]
+    pub(crate) user: Option<String>,
+    /// Search threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) threads: usize,
+    /// Kernel name (default: the fastest this CPU runs; see `aic miner bench`).
+    #[arg(long)]
+    pub(crate) kernel: Option<String>,
+    /// One JSON object per event.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MinerCommand {
+    /// Hashes per second of every kernel at each thread count, and per CPU-second.
+    Bench {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Thread counts to measure (default: 1 to the number of cores).
+        #[arg(long, value_delimiter = ',')]
+        threads: Vec<usize>,
+        /// Only this kernel.
+        #[arg(long)]
+        kernel: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }

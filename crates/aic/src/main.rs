@@ -4,6 +4,7 @@
 mod cli;
 mod client;
 mod devnet;
+mod miner;
 mod node;
 mod wallet;
 
@@ -15,6 +16,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Node(args) => node::run(args),
         cli::Command::Wallet(args) => wallet::run(args),
         cli::Command::Devnet(args) => devnet::run(args),
+        cli::Command::Miner(args) => miner::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
