@@ -1,8 +1,8 @@
-//! The built-in CPU miner: a plain, correct SHA-256d nonce search over block templates.
+//! The node's built-in miner: block templates from the node's own chain, searched with the
+//! fastest SHA-256d kernel of `aic-miner` this CPU runs (SHA-NI, AVX2 or the portable one).
 //!
-//! It reuses the SHA-256 midstate of the header's first 64 bytes and checks for a stop
-//! request, a new tip or new transactions between batches of [`BATCH`] nonces. The fast
-//! kernels (SHA-NI, AVX2) and Stratum belong to `aic-miner`.
+//! It checks for a stop request, a new tip or a stale template between batches of [`BATCH`]
+//! nonces. Mining hardware joins through the Stratum server instead.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,9 +10,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use aic_chain::BlockTemplate;
+use aic_miner::{Job, Kernel};
 use aic_primitives::{Address, Hash256, Height, Target};
 use aic_rpc::NodeHandle;
-use sha2::{Digest, Sha256};
 
 /// Nonces tried between checks for a stop, a new tip or a stale template.
 pub const BATCH: u32 = 1 << 16;
@@ -28,27 +28,24 @@ pub struct MinerStats {
     pub blocks: AtomicU64,
 }
 
-/// Searches `count` nonces from `start` (wrapping) for one whose header hash meets `target`.
-///
-/// `header` is the 80-byte header; its nonce bytes are ignored. Returns the nonce found.
-pub fn search_nonce(header: &[u8; 80], target: &Target, start: u32, count: u32) -> Option<u32> {
-    let mut mid = Sha256::new();
-    mid.update(&header[..64]);
-    let mut tail = [0u8; 16];
-    tail[..12].copy_from_slice(&header[64..76]);
-    let top = target.0.byte(31);
-    for i in 0..count {
-        let nonce = start.wrapping_add(i);
-        tail[12..].copy_from_slice(&nonce.to_le_bytes());
-        let mut h = mid.clone();
-        h.update(tail);
-        let hash = aic_primitives::Hash256(Sha256::digest(h.finalize()).into());
-        // The top byte (last in little-endian order) decides almost always; check it first.
-        if hash.0[31] <= top && target.is_met_by(&hash) {
-            return Some(nonce);
-        }
-    }
-    None
+/// Searches `count` nonces from `start` with `kernel` for one whose header hash meets
+/// `target`; returns the first found. `header` is the 80-byte header (its nonce is ignored).
+pub fn search_nonce(
+    kernel: &dyn Kernel,
+    header: &[u8; 80],
+    target: &Target,
+    start: u32,
+    count: u32,
+) -> Option<u32> {
+    let mut job_target = [0u8; 32];
+    job_target.copy_from_slice(&target.0.to_little_endian());
+    let job = Job {
+        header: *header,
+        target: job_target,
+    };
+    let mut found = Vec::new();
+    kernel.search(&job, start, count, &mut found);
+    found.first().map(|f| f.nonce)
 }
 
 /// A running miner. Dropping it stops it.
@@ -59,7 +56,6 @@ pub struct Miner {
 }
 
 /// What the miner's threads share.
-#[derive(Debug)]
 struct Shared {
     handle: Arc<NodeHandle>,
     payout: Address,
@@ -68,8 +64,21 @@ struct Shared {
     stats: Arc<MinerStats>,
     /// Random per miner, so that two miners paying one address never hash the same header.
     salt: u32,
+    /// The search kernel (the fastest this CPU runs).
+    kernel: Arc<dyn Kernel>,
     /// One template per tip and refresh period, shared by every thread.
     cache: Mutex<Option<(Instant, Arc<BlockTemplate>)>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("payout", &self.payout)
+            .field("max_height", &self.max_height)
+            .field("kernel", &self.kernel.name())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Miner {
@@ -88,6 +97,7 @@ impl Miner {
             stop: AtomicBool::new(false),
             stats: Arc::new(MinerStats::default()),
             salt: rand::random(),
+            kernel: Arc::from(aic_miner::best()),
             cache: Mutex::new(None),
         });
         let threads = (0..threads.max(1))
@@ -172,7 +182,7 @@ impl Shared {
                 {
                     break;
                 }
-                let found = search_nonce(&bytes, &target, start as u32, BATCH);
+                let found = search_nonce(&*self.kernel, &bytes, &target, start as u32, BATCH);
                 let tried = found.map_or(BATCH, |n| n.wrapping_sub(start as u32) + 1);
                 self.stats
                     .hashes
@@ -208,7 +218,8 @@ mod tests {
         let p = ChainParams::mainnet();
         let g = p.genesis_block().header;
         let target = p.pow_limit.to_target().unwrap();
-        let found = search_nonce(&g.to_array(), &target, 0, g.nonce + 1);
+        let kernel = aic_miner::best();
+        let found = search_nonce(&*kernel, &g.to_array(), &target, 0, g.nonce + 1);
         // The first nonce that meets the target is at most the genesis nonce, and meets it.
         let n = found.unwrap();
         let mut h = g;
@@ -217,6 +228,6 @@ mod tests {
         assert!(n <= g.nonce);
         // An impossible target finds nothing.
         let hard = CompactTarget(0x0300_0001).to_target().unwrap();
-        assert_eq!(search_nonce(&g.to_array(), &hard, 0, 1000), None);
+        assert_eq!(search_nonce(&*kernel, &g.to_array(), &hard, 0, 1000), None);
     }
 }
