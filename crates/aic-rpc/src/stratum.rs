@@ -71,6 +71,13 @@ pub(crate) struct Shared {
     pub(crate) next_job: AtomicU64,
     /// Templates per payout address: the tip and mempool sequence they were built for.
     templates: Mutex<HashMap<Address, CachedTemplate>>,
+    /// Held while a template is built, so that a new tip seen by a thousand connections at
+    /// once builds each template once rather than a thousand times.
+    building: tokio::sync::Mutex<()>,
+    /// The network (constant; read once rather than under the chain lock per share).
+    pub(crate) network: aic_primitives::Network,
+    /// How far a share's time may run ahead of the clock.
+    pub(crate) max_future_secs: u64,
 }
 
 /// A template with the tip and mempool sequence it was built for, and when.
@@ -86,16 +93,15 @@ impl Shared {
     /// A template paying `payout` for the current tip, shared between connections with the
     /// same payout address and rebuilt when the tip moves or it is older than the refresh.
     pub(crate) async fn template(&self, payout: Address) -> Option<Arc<BlockTemplate>> {
-        let event = *self.handle.subscribe().borrow();
-        let refresh = Duration::from_secs(self.config.refresh_secs);
-        {
-            let cache = self.templates.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((tip, seq, made, t)) = cache.get(&payout) {
-                if *tip == event.hash && (*seq == event.mempool_seq || made.elapsed() < refresh) {
-                    return Some(t.clone());
-                }
-            }
+        if let Some(t) = self.cached(payout) {
+            return Some(t);
         }
+        let _building = self.building.lock().await;
+        // Another connection may have built it while this one waited.
+        if let Some(t) = self.cached(payout) {
+            return Some(t);
+        }
+        let event = *self.handle.subscribe().borrow();
         let handle = self.handle.clone();
         let t = tokio::task::spawn_blocking(move || {
             let now = handle.now();
@@ -115,6 +121,18 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// The cached template for `payout`, if it is still current.
+    fn cached(&self, payout: Address) -> Option<Arc<BlockTemplate>> {
+        let event = *self.handle.subscribe().borrow();
+        let refresh = Duration::from_secs(self.config.refresh_secs);
+        let cache = self.templates.lock().unwrap_or_else(|p| p.into_inner());
+        let (tip, seq, made, t) = cache.get(&payout)?;
+        (*tip == event.hash && (*seq == event.mempool_seq || made.elapsed() < refresh))
+            .then(|| t.clone())
+    }
+}
+
 /// Serves Stratum on `listener` until `shutdown` completes or the node closes.
 pub async fn serve_stratum(
     listener: TcpListener,
@@ -122,9 +140,16 @@ pub async fn serve_stratum(
     config: StratumConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (network, max_future_secs) = {
+        let chain = handle.chain();
+        (chain.params().network, chain.params().max_future_block_secs)
+    };
     let shared = Arc::new(Shared {
         handle,
         config,
+        building: tokio::sync::Mutex::new(()),
+        network,
+        max_future_secs,
         next_extranonce1: AtomicU32::new(rand::random()),
         next_job: AtomicU64::new(1),
         templates: Mutex::new(HashMap::new()),

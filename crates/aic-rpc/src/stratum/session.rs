@@ -231,7 +231,7 @@ impl State {
         }
         let user = params.first().and_then(Value::as_str).unwrap_or_default();
         let address_text = user.split('.').next().unwrap_or_default();
-        let network = shared.handle.chain().params().network;
+        let network = shared.network;
         let address = match Address::parse(address_text, network) {
             Ok(a) => a,
             Err(e) => {
@@ -390,10 +390,7 @@ impl State {
                 "expected worker, job id, 4-byte extranonce2, ntime and nonce as hex",
             );
         };
-        let max_time = shared
-            .handle
-            .now()
-            .saturating_add(shared.handle.chain().params().max_future_block_secs);
+        let max_time = shared.handle.now().saturating_add(shared.max_future_secs);
         if ntime < job.template.min_time || u64::from(ntime) > max_time {
             return fail(RejectCode::Other, "ntime out of range");
         }
