@@ -438,3 +438,52 @@ fn the_stratum_client_mines_real_blocks_through_the_node_and_fails_over() {
         );
     }
 }
+
+#[test]
+fn random_lines_get_an_error_or_a_close_and_never_hurt_the_server() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let node = Node::start();
+    let (_, user) = address();
+    let mut bystander = node.connect();
+    login(&mut bystander, &user);
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        ..Config::default()
+    });
+    // Arbitrary bytes (no newline), and JSON-shaped lines with random methods and params.
+    let lines = prop_oneof![
+        prop::collection::vec(
+            any::<u8>().prop_filter("no newline", |b| *b != b'\n'),
+            0..300
+        )
+        .prop_map(|b| String::from_utf8_lossy(&b).replace('\n', " ")),
+        ("[a-z.]{0,20}", prop::collection::vec(any::<i64>(), 0..6)).prop_map(|(m, p)| {
+            json!({"id": 5, "method": format!("mining.{m}"), "params": p}).to_string()
+        }),
+        prop::collection::vec("[0-9a-z]{0,12}", 0..7)
+            .prop_map(|p| json!({"id": 6, "method": "mining.submit", "params": p}).to_string()),
+    ];
+    runner
+        .run(&lines, |line| {
+            if line.trim().is_empty() {
+                // Blank lines get no answer at all (as in other pools); nothing to wait for.
+                return Ok(());
+            }
+            let mut c = node.connect();
+            c.send_raw(&line);
+            let mut answer = String::new();
+            // Either one answer line (an error, or a result for a harmless request), or a close.
+            let n = c.reader.read_line(&mut answer).unwrap_or(0);
+            if n > 0 {
+                let v: Value = serde_json::from_str(&answer).expect("the answer is JSON");
+                prop_assert!(v.get("error").is_some() || v.get("method").is_some(), "{v}");
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The server still serves the connection that was there all along.
+    bystander.send(json!({"id": 99, "method": "mining.extranonce.subscribe", "params": []}));
+    assert_eq!(bystander.answer(99, &mut Vec::new())["result"], true);
+}
