@@ -120,8 +120,9 @@ pub fn run(
     let mut attempt = 0usize;
     let mut hashes = 0;
     while !stop.load(Ordering::Relaxed) && !config.urls.is_empty() {
+        // In order of preference: after a pool fails, the next; after a session that worked
+        // for a while ends, the first again.
         let url = &config.urls[attempt % config.urls.len()];
-        attempt += 1;
         let started = Instant::now();
         let (reason, searched) = match session(config, url, &kernel, &stop, &totals, &mut on_event)
         {
@@ -132,9 +133,12 @@ pub fn run(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        // A session that lasted a while resets the backoff.
+        // A session that lasted a while resets the backoff and the preference order.
         if started.elapsed() > Duration::from_secs(60) {
             backoff = Duration::from_millis(250);
+            attempt = 0;
+        } else {
+            attempt += 1;
         }
         on_event(ClientEvent::Disconnected {
             reason,
@@ -165,6 +169,8 @@ struct Totals {
 #[derive(Debug, Default)]
 struct Jobs {
     by_generation: Vec<(u64, String)>,
+    /// Generation of the last clean job: shares of earlier ones are stale, not sent.
+    clean_from: u64,
 }
 
 /// One connection. Returns the hashes searched, with the reason it ended on error.
@@ -287,6 +293,9 @@ fn session(
                 };
                 let mut j = jobs.lock().unwrap_or_else(|p| p.into_inner());
                 j.by_generation.push((generation, id.clone()));
+                if clean {
+                    j.clean_from = generation;
+                }
                 if j.by_generation.len() > 64 {
                     j.by_generation.remove(0);
                 }
@@ -337,14 +346,18 @@ fn share_sender(
     user: String,
 ) -> impl Fn(Share) + Send + Sync + 'static {
     move |share: Share| {
-        let job = jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_generation
-            .iter()
-            .rev()
-            .find(|(g, _)| *g == share.generation)
-            .map(|(_, id)| id.clone());
+        let job = {
+            let j = jobs.lock().unwrap_or_else(|p| p.into_inner());
+            if share.generation < j.clean_from {
+                // Found on work a clean job replaced: the pool would only call it stale.
+                return;
+            }
+            j.by_generation
+                .iter()
+                .rev()
+                .find(|(g, _)| *g == share.generation)
+                .map(|(_, id)| id.clone())
+        };
         let Some(job) = job else { return };
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let msg = json!({"id": id, "method": "mining.submit", "params": [

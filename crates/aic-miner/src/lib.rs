@@ -6,6 +6,11 @@
 //!
 //! - [`Portable`]: scalar SHA-256, runs everywhere.
 //! - [`ShaNi2Way`]: x86_64 SHA extensions, two nonces interleaved.
+//! - [`Avx2x8`]: x86_64 AVX2, eight nonces in the lanes of 256-bit registers.
+//!
+//! Around them: the search loop ([`Searcher`]: threads, extranonce2 slices, version and ntime
+//! rolling, stop and new work between batches), Stratum work assembly ([`WorkTemplate`]), a
+//! Stratum client ([`run_pool_client`]) and the measurements behind `aic miner bench`.
 //!
 //! [`kernels`] lists the kernels this CPU can run, fastest first; [`best`] picks the first.
 //!

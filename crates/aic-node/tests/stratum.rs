@@ -20,10 +20,14 @@ struct Node {
 
 impl Node {
     fn start() -> Node {
+        Node::start_on("devnet")
+    }
+
+    fn start_on(network: &str) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let config = NodeConfig {
-            network: "devnet".to_owned(),
+            network: network.to_owned(),
             data_dir: dir.path().to_owned(),
             api_addr: "127.0.0.1:0".parse().unwrap(),
             stratum_addr: Some("127.0.0.1:0".parse().unwrap()),
@@ -486,4 +490,54 @@ fn random_lines_get_an_error_or_a_close_and_never_hurt_the_server() {
     // The server still serves the connection that was there all along.
     bystander.send(json!({"id": 99, "method": "mining.extranonce.subscribe", "params": []}));
     assert_eq!(bystander.answer(99, &mut Vec::new())["result"], true);
+}
+
+#[test]
+fn a_share_submitted_twice_is_a_duplicate_and_counted() {
+    // Mainnet parameters: the network target is harder than a low share target, so a share
+    // is usually not a block and its job stays current.
+    let node = Node::start_on("mainnet");
+    let a = Address::from_public_key(&SecretKey::from_seed([4; 32]).public_key());
+    let user = format!("{}.dup", a.to_bech32(Network::Mainnet));
+    let mut c = node.connect();
+    c.send_raw(r#"{"id": 1, "method": "mining.subscribe", "params": []}"#);
+    let mut notes = Vec::new();
+    let sub = c.answer(1, &mut notes);
+    let en1 = hex::decode(sub["result"][1].as_str().unwrap()).unwrap();
+    c.send(json!({"id": 2, "method": "mining.suggest_difficulty", "params": [1e-6]}));
+    assert_eq!(c.answer(2, &mut notes)["result"], true);
+    c.send(json!({"id": 3, "method": "mining.authorize", "params": [user, "x"]}));
+    assert_eq!(c.answer(3, &mut notes)["result"], true);
+    let job = c.notify(&mut notes);
+    let w = work(&en1, &job);
+    let share_target = aic_miner::difficulty_target(1e-6);
+    let network = aic_primitives::CompactTarget(w.nbits).to_target().unwrap();
+    let en2 = [1, 2, 3, 4];
+    let mut header = w.header(&en2, w.ntime, w.version);
+    let nonce = (0u32..)
+        .find(|n| {
+            header[76..].copy_from_slice(&n.to_le_bytes());
+            let h = sha256d(&header);
+            aic_miner::meets_target(&h.0, &share_target) && !network.is_met_by(&h)
+        })
+        .unwrap();
+    assert_eq!(
+        submit(&mut c, 10, &user, &job, &en2, w.ntime, nonce)["result"],
+        true
+    );
+    let again = submit(&mut c, 11, &user, &job, &en2, w.ntime, nonce);
+    assert_eq!(again["error"][0], 22, "{again}");
+    let workers = node.get("/mining/workers");
+    let me = workers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["worker"] == user.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(me["accepted"], 1);
+    assert_eq!(me["rejected"]["duplicate"], 1);
+    assert_eq!(me["blocks"], 0);
+    // The announced difficulty is what the worker's statistics show.
+    assert_eq!(me["difficulty"], 1e-6);
 }

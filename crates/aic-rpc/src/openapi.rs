@@ -59,6 +59,7 @@ pub(crate) fn document() -> Value {
                 "summary": "Balance and nonce of an account",
                 "parameters": [{"name": "address", "in": "path", "required": true, "schema": {"type": "string"}, "description": "bech32m address of this network"}],
                 "responses": ok("Account", errors.clone())}},
+            "/api/v1/mining/workers": {"get": {"summary": "Share statistics per Stratum worker (ADDRESS or ADDRESS.worker): connections, difficulty, accepted, rejected by reason, blocks, hash rate over ten minutes, last share", "responses": {"200": {"description": "ok"}}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "ok"}}}}
         },
         "components": {"schemas": {

@@ -27,7 +27,7 @@ pub(crate) enum Command {
     Wallet(WalletCommand),
     /// Mine through a Stratum v1 pool (such as `aic node --stratum-addr`), or benchmark kernels.
     #[command(after_help = "Examples:
-  aic miner --pool stratum+tcp://127.0.0.1:3333 --user daic1...rig1
+  aic miner --pool stratum+tcp://127.0.0.1:3333 --user daic1....rig1
   aic miner --pool stratum+tcp://a:3333 --pool stratum+tcp://b:3333 --user daic1... --threads 2
   aic miner bench                      # every kernel, 1..cores threads, as a table
   aic miner bench --threads 1 --json   # one thread, for scripts")]

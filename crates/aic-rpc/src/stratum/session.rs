@@ -181,6 +181,10 @@ impl State {
             other => vec![other.clone()],
         };
         let id = req.id.clone();
+        if req.method.starts_with("mining.") {
+            // MAX_BAD_LINES counts malformed lines in a row.
+            self.bad_lines = 0;
+        }
         match req.method.as_str() {
             "mining.subscribe" => {
                 self.subscribed = true;
@@ -322,6 +326,9 @@ impl State {
             self.jobs.clear();
             self.seen.clear();
         }
+        if let Some((_, w)) = &self.authorized {
+            shared.handle.mining().difficulty(w, difficulty);
+        }
         let out = vec![
             notification("mining.set_difficulty", json!([difficulty])),
             notification("mining.notify", job.notify_params(clean)),
@@ -338,10 +345,7 @@ impl State {
         if self.authorized.is_none() {
             return Vec::new();
         }
-        if let Some(d) = self.vardiff.maybe_retarget() {
-            if let Some((_, w)) = &self.authorized {
-                shared.handle.mining().difficulty(w, d);
-            }
+        if self.vardiff.maybe_retarget().is_some() {
             return self.new_job(shared, false).await;
         }
         if self.job_made.elapsed() >= Duration::from_secs(shared.config.refresh_secs) {

@@ -6,6 +6,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aic_api::stratum::{RejectCode, WorkerStats};
 
+/// Most worker entries kept; beyond it, entries without a connection are dropped.
+const MAX_WORKERS: usize = 100_000;
+
 /// The window over which hash rate is estimated.
 const RATE_WINDOW: Duration = Duration::from_secs(600);
 
@@ -37,6 +40,10 @@ fn unix_now() -> u64 {
 impl MiningStats {
     fn with<R>(&self, worker: &str, f: impl FnOnce(&mut Entry) -> R) -> R {
         let mut map = self.workers.lock().unwrap_or_else(|p| p.into_inner());
+        // Anyone may authorize under any name: keep the table bounded.
+        if map.len() >= MAX_WORKERS && !map.contains_key(worker) {
+            map.retain(|_, e| e.connections > 0);
+        }
         f(map.entry(worker.to_owned()).or_default())
     }
 
