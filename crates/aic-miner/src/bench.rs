@@ -56,17 +56,24 @@ pub fn process_cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
-/// Measures `kernel` with `threads` threads for `duration`.
+/// Measures `kernel` with `threads` threads for `duration`, in batches of the default size.
 pub fn measure(
     kernel: Arc<dyn Kernel>,
     threads: usize,
     duration: Duration,
 ) -> Result<BenchRow, SearchError> {
+    measure_with_batch(kernel, threads, DEFAULT_BATCH, duration)
+}
+
+/// Measures `kernel` with `threads` threads and batches of `batch` nonces for `duration`.
+pub fn measure_with_batch(
+    kernel: Arc<dyn Kernel>,
+    threads: usize,
+    batch: u32,
+    duration: Duration,
+) -> Result<BenchRow, SearchError> {
     let name = kernel.name();
-    let config = SearchConfig {
-        threads,
-        batch: DEFAULT_BATCH,
-    };
+    let config = SearchConfig { threads, batch };
     let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let searcher = Searcher::start(kernel, impossible_work(), config, |_| {})?;

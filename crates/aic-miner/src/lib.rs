@@ -30,10 +30,11 @@ mod search;
 mod shani;
 #[cfg(test)]
 mod test_vectors;
+mod tune;
 mod work;
 
 pub use avx2::Avx2x8;
-pub use bench::{impossible_work, measure, process_cpu_seconds, BenchRow};
+pub use bench::{impossible_work, measure, measure_with_batch, process_cpu_seconds, BenchRow};
 pub use client::{difficulty_target, run as run_pool_client, ClientEvent, ClientStats, PoolConfig};
 pub use dispatch::{best, by_name, kernels};
 pub use kernel::{meets_target, Found, Job, Kernel};
@@ -43,4 +44,5 @@ pub use search::{
     DEFAULT_BATCH,
 };
 pub use shani::ShaNi2Way;
+pub use tune::{machine_key, tune, Profile, Trial, BATCHES, PROFILE_FILE};
 pub use work::{merkle_branches_for, merkle_root_from_branches, sha256d, WorkTemplate};

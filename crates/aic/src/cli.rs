@@ -30,7 +30,8 @@ pub(crate) enum Command {
   aic miner --pool stratum+tcp://127.0.0.1:3333 --user daic1....rig1
   aic miner --pool stratum+tcp://a:3333 --pool stratum+tcp://b:3333 --user daic1... --threads 2
   aic miner bench                      # every kernel, 1..cores threads, as a table
-  aic miner bench --threads 1 --json   # one thread, for scripts")]
+  aic miner bench --threads 1 --json   # one thread, for scripts
+  aic miner tune                       # measure and keep the best kernel, threads and batch")]
     Miner(MinerArgs),
     /// Start a fresh local devnet: a node, a CPU miner paying a new wallet, demo transfers.
     #[command(after_help = "Examples:
@@ -193,12 +194,22 @@ pub(crate) struct MinerArgs {
     /// Search threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub(crate) threads: usize,
-    /// Kernel name (default: the fastest this CPU runs; see `aic miner bench`).
+    /// Kernel name (default: the tuned profile's, else the fastest this CPU runs).
     #[arg(long)]
     pub(crate) kernel: Option<String>,
+    /// Where `aic miner tune` keeps its profile.
+    #[arg(long, default_value_os_t = default_miner_dir(), global = true)]
+    pub(crate) data_dir: std::path::PathBuf,
     /// One JSON object per event.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `$HOME/.aic`, or `.aic` without a home directory.
+fn default_miner_dir() -> std::path::PathBuf {
+    std::env::var_os("HOME")
+        .map(|h| std::path::PathBuf::from(h).join(".aic"))
+        .unwrap_or_else(|| std::path::PathBuf::from(".aic"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +225,19 @@ pub(crate) enum MinerCommand {
         /// Only this kernel.
         #[arg(long)]
         kernel: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure kernel, threads and batch size, and keep the best in the data directory
+    /// (re-run when the CPU or the build changes; `aic miner` then uses it).
+    Tune {
+        /// Seconds per trial.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+        /// Try every combination instead of the guided search.
+        #[arg(long)]
+        grid: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,

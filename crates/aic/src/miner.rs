@@ -46,6 +46,11 @@ pub(crate) fn run(args: MinerArgs) -> Result<()> {
             kernel,
             json,
         }) => bench(seconds, threads, kernel.as_deref(), json),
+        Some(MinerCommand::Tune {
+            seconds,
+            grid,
+            json,
+        }) => tune(&args.data_dir, seconds, grid, json),
         None => mine(args),
     }
 }
@@ -57,15 +62,23 @@ fn mine(args: MinerArgs) -> Result<()> {
     let Some(user) = args.user else {
         bail!("give --user ADDRESS[.worker]: the payout address, optionally with a worker name");
     };
-    let kernel = pick_kernel(args.kernel.as_deref())?;
+    // Flags win; then the tuned profile for this machine; then the fastest kernel on every core.
+    let profile = aic_miner::Profile::load(&args.data_dir);
+    let kernel_name = args
+        .kernel
+        .clone()
+        .or_else(|| profile.as_ref().map(|p| p.kernel.clone()));
+    let kernel = pick_kernel(kernel_name.as_deref())?;
+    let threads = match (args.threads, &profile) {
+        (0, Some(p)) => p.threads,
+        (t, _) => threads_or_cores(t),
+    };
+    let batch = profile.as_ref().map_or(DEFAULT_BATCH, |p| p.batch);
     let config = PoolConfig {
         urls: args.pool,
         user,
         password: "x".to_owned(),
-        search: SearchConfig {
-            threads: threads_or_cores(args.threads),
-            batch: DEFAULT_BATCH,
-        },
+        search: SearchConfig { threads, batch },
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -194,6 +207,47 @@ fn bench(seconds: f64, threads: Vec<usize>, kernel: Option<&str>, json_out: bool
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+fn tune(dir: &std::path::Path, seconds: f64, grid: bool, json_out: bool) -> Result<()> {
+    let kernels: Vec<Arc<dyn Kernel>> = aic_miner::kernels().into_iter().map(Arc::from).collect();
+    let per = Duration::from_secs_f64(seconds.max(0.1));
+    if !json_out {
+        println!(
+            "tuning on {} ({} search)",
+            aic_miner::machine_key(),
+            if grid { "grid" } else { "guided" }
+        );
+    }
+    let profile = aic_miner::tune(&kernels, threads_or_cores(0), per, grid, |t| {
+        if !json_out {
+            println!(
+                "  {:<12} threads {:>2}  batch {:>6}  {:>8.2} MH/s",
+                t.kernel,
+                t.threads,
+                t.batch,
+                t.hashes_per_sec / 1e6
+            );
+        }
+    })?;
+    profile
+        .save(dir)
+        .with_context(|| format!("saving the profile in {}", dir.display()))?;
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&profile.to_json())?);
+    } else {
+        println!(
+            "best: {} on {} threads, batch {}: {:.2} MH/s ({} trials; the full grid has {}); saved in {}",
+            profile.kernel,
+            profile.threads,
+            profile.batch,
+            profile.hashes_per_sec / 1e6,
+            profile.trials,
+            profile.grid_size,
+            dir.join(aic_miner::PROFILE_FILE).display()
+        );
     }
     Ok(())
 }

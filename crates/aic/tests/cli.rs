@@ -286,14 +286,23 @@ fn every_command_has_help_with_examples() {
         vec!["wallet", "--help"],
         vec!["wallet", "send", "--help"],
         vec!["wallet", "balance", "--help"],
+        vec!["miner", "--help"],
+        vec!["miner", "bench", "--help"],
+        vec!["miner", "tune", "--help"],
     ] {
         let out = aic().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("Usage"), "{args:?}");
     }
-    let out = aic().args(["devnet", "--help"]).output().unwrap();
-    assert!(String::from_utf8(out.stdout).unwrap().contains("Examples"));
+    for cmd in ["devnet", "node", "miner"] {
+        let out = aic().args([cmd, "--help"]).output().unwrap();
+        assert!(String::from_utf8(out.stdout).unwrap().contains("Examples"), "{cmd}");
+    }
+    // `aic miner` without a pool says what is missing.
+    let out = aic().args(["miner"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr).unwrap().contains("--pool"));
     // Bad input to the CLI is a clear error, not a panic.
     let out = aic()
         .args(["wallet", "address", "--wallet", "/nonexistent/w.key"])
