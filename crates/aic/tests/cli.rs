@@ -297,7 +297,10 @@ fn every_command_has_help_with_examples() {
     }
     for cmd in ["devnet", "node", "miner"] {
         let out = aic().args([cmd, "--help"]).output().unwrap();
-        assert!(String::from_utf8(out.stdout).unwrap().contains("Examples"), "{cmd}");
+        assert!(
+            String::from_utf8(out.stdout).unwrap().contains("Examples"),
+            "{cmd}"
+        );
     }
     // `aic miner` without a pool says what is missing.
     let out = aic().args(["miner"]).output().unwrap();
