@@ -376,8 +376,9 @@ fn share_sender(
     }
 }
 
-/// A work template from `mining.notify` parameters.
-fn work_from_notify(
+/// A work template from `mining.notify` parameters, for a session with `extranonce1` and
+/// `extranonce2_size` at share `difficulty`; `None` if the parameters are malformed.
+pub fn work_from_notify(
     p: &Value,
     extranonce1: &[u8],
     extranonce2_size: usize,

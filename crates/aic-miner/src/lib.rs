@@ -35,7 +35,10 @@ mod work;
 
 pub use avx2::Avx2x8;
 pub use bench::{impossible_work, measure, measure_with_batch, process_cpu_seconds, BenchRow};
-pub use client::{difficulty_target, run as run_pool_client, ClientEvent, ClientStats, PoolConfig};
+pub use client::{
+    difficulty_target, run as run_pool_client, work_from_notify, ClientEvent, ClientStats,
+    PoolConfig,
+};
 pub use dispatch::{best, by_name, kernels};
 pub use kernel::{meets_target, Found, Job, Kernel};
 pub use portable::{sha256d_header, Portable};

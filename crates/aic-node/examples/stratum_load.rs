@@ -42,33 +42,6 @@ struct Totals {
     connected: AtomicU64,
 }
 
-fn work(en1: &[u8], p: &Value, target: [u8; 32]) -> Option<WorkTemplate> {
-    let unhex = |v: &Value| hex::decode(v.as_str()?).ok();
-    let hex_u32 = |v: &Value| u32::from_str_radix(v.as_str()?, 16).ok();
-    let mut prev: [u8; 32] = unhex(&p[1])?.try_into().ok()?;
-    for w in prev.chunks_mut(4) {
-        w.reverse();
-    }
-    Some(WorkTemplate {
-        version: hex_u32(&p[5])?,
-        version_mask: 0,
-        prev_hash: prev,
-        coinbase1: unhex(&p[2])?,
-        extranonce1: en1.to_vec(),
-        extranonce2_size: 4,
-        coinbase2: unhex(&p[3])?,
-        merkle_branches: p[4]
-            .as_array()?
-            .iter()
-            .map(|b| unhex(b)?.try_into().ok())
-            .collect::<Option<Vec<[u8; 32]>>>()?,
-        ntime: hex_u32(&p[7])?,
-        ntime_max_roll: 0,
-        nbits: hex_u32(&p[6])?,
-        target,
-    })
-}
-
 async fn connection(
     addr: std::net::SocketAddr,
     user: String,
@@ -149,7 +122,8 @@ async fn connection(
             continue;
         };
         if msg["method"] == "mining.notify" {
-            if let Some(w) = work(&en1, &msg["params"], target) {
+            if let Some(w) = aic_miner::work_from_notify(&msg["params"], &en1, 4, SHARE_DIFFICULTY)
+            {
                 current = Some((msg["params"][0].as_str().unwrap_or_default().to_owned(), w));
             }
         } else if msg["id"] == 1 {
