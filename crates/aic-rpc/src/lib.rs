@@ -20,4 +20,6 @@ pub use auth::{RpcAuth, COOKIE_FILE};
 pub use codes::{bip22_reason, error_code};
 pub use handle::{NodeHandle, TipEvent};
 pub use server::{router, serve};
-pub use stratum::{serve_stratum, MiningStats, StratumConfig};
+pub use stratum::{
+    params_list, parse_request, serve_stratum, MiningStats, StratumConfig, SubmitFields,
+};

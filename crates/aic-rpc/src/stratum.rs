@@ -12,6 +12,7 @@
 
 mod difficulty;
 mod job;
+mod parse;
 mod session;
 mod workers;
 
@@ -25,6 +26,7 @@ use aic_chain::BlockTemplate;
 use aic_primitives::{Address, Hash256};
 use tokio::net::TcpListener;
 
+pub use parse::{params_list, parse_request, SubmitFields};
 pub use workers::MiningStats;
 
 use crate::handle::NodeHandle;

@@ -4,7 +4,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aic_api::stratum::{Notification, RejectCode, Request, Response, MAX_LINE_BYTES};
+use aic_api::stratum::{Notification, RejectCode, Response, MAX_LINE_BYTES};
 use aic_primitives::{Address, Target};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 
 use super::difficulty::{hash_difficulty, share_target, Vardiff};
 use super::job::{Job, Submission, EXTRANONCE1_BYTES, EXTRANONCE2_BYTES};
+use super::parse::{params_list, parse_request, SubmitFields};
 use super::Shared;
 
 /// Jobs kept per connection: shares for older ones are stale.
@@ -64,14 +65,6 @@ fn notification(method: &str, params: Value) -> String {
         method: method.to_owned(),
         params,
     })
-}
-
-fn hex_u32(v: Option<&Value>) -> Option<u32> {
-    let s = v?.as_str()?;
-    if s.len() != 8 {
-        return None;
-    }
-    u32::from_str_radix(s, 16).ok()
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, stream: TcpStream) {
@@ -164,22 +157,14 @@ impl State {
         if trimmed.is_empty() {
             return Vec::new();
         }
-        let req: Request = match serde_json::from_slice(trimmed) {
+        let req = match parse_request(trimmed) {
             Ok(r) => r,
             Err(e) => {
                 self.bad_lines += 1;
-                return vec![reject(
-                    Value::Null,
-                    RejectCode::Other,
-                    &format!("malformed request: {e}"),
-                )];
+                return vec![reject(Value::Null, RejectCode::Other, &e)];
             }
         };
-        let params = match &req.params {
-            Value::Array(a) => a.clone(),
-            Value::Null => Vec::new(),
-            other => vec![other.clone()],
-        };
+        let params = params_list(&req.params);
         let id = req.id.clone();
         if req.method.starts_with("mining.") {
             // MAX_BAD_LINES counts malformed lines in a row.
@@ -381,13 +366,12 @@ impl State {
         if job.template.prev_hash != tip {
             return fail(RejectCode::JobNotFound, "stale job: the chain moved on");
         }
-        let extranonce2: Option<[u8; EXTRANONCE2_BYTES]> = params
-            .get(2)
-            .and_then(Value::as_str)
-            .and_then(|s| hex::decode(s).ok())
-            .and_then(|b| b.try_into().ok());
-        let (Some(extranonce2), Some(ntime), Some(nonce)) =
-            (extranonce2, hex_u32(params.get(3)), hex_u32(params.get(4)))
+        let Some(SubmitFields {
+            extranonce2,
+            ntime,
+            nonce,
+            version_bits,
+        }) = SubmitFields::parse(params)
         else {
             return fail(
                 RejectCode::Other,
@@ -399,17 +383,15 @@ impl State {
             return fail(RejectCode::Other, "ntime out of range");
         }
         let base = job.template.version as u32;
-        let version = match params.get(5) {
-            None | Some(Value::Null) => base,
-            Some(v) => match hex_u32(Some(v)) {
-                Some(bits) if bits & !self.version_mask == 0 => (base & !self.version_mask) | bits,
-                _ => {
-                    return fail(
-                        RejectCode::Other,
-                        "version bits outside the negotiated mask",
-                    )
-                }
-            },
+        let version = match version_bits {
+            None => base,
+            Some(bits) if bits & !self.version_mask == 0 => (base & !self.version_mask) | bits,
+            Some(_) => {
+                return fail(
+                    RejectCode::Other,
+                    "version bits outside the negotiated mask",
+                )
+            }
         };
         let submission = Submission {
             extranonce2,
