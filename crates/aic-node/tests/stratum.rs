@@ -56,6 +56,17 @@ impl Node {
         }
     }
 
+    /// The `/mining/workers` entry of `worker`.
+    fn worker(&self, worker: &str) -> Value {
+        self.get("/mining/workers")
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["worker"] == worker)
+            .unwrap()
+            .clone()
+    }
+
     fn get(&self, path: &str) -> Value {
         ureq::get(&format!("http://{}/api/v1{path}", self.n().api_addr))
             .call()
@@ -251,14 +262,7 @@ fn shares_from_a_standard_miner_become_blocks_paying_the_worker() {
     let dup = submit(&mut c, 15, &user, &next3, &en2, w3.ntime, n3);
     assert!(dup["error"][0] == 22 || dup["error"][0] == 21, "{dup}");
 
-    let workers = node.get("/mining/workers");
-    let me = workers
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["worker"] == user.as_str())
-        .unwrap()
-        .clone();
+    let me = node.worker(&user);
     assert_eq!(me["accepted"], 3);
     assert_eq!(me["blocks"], 3);
     assert_eq!(
@@ -527,14 +531,7 @@ fn a_share_submitted_twice_is_a_duplicate_and_counted() {
     );
     let again = submit(&mut c, 11, &user, &job, &en2, w.ntime, nonce);
     assert_eq!(again["error"][0], 22, "{again}");
-    let workers = node.get("/mining/workers");
-    let me = workers
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["worker"] == user.as_str())
-        .unwrap()
-        .clone();
+    let me = node.worker(&user);
     assert_eq!(me["accepted"], 1);
     assert_eq!(me["rejected"]["duplicate"], 1);
     assert_eq!(me["blocks"], 0);
