@@ -1,0 +1,13 @@
+//! The AIC machine-learning runtime on burn: the built-in model families, training with a
+//! deterministic mode, checkpoints and verification replay, evaluation metrics.
+
+pub mod checkpoint;
+pub mod layers;
+pub mod metrics;
+pub mod models;
+pub mod optim;
+pub mod rng;
+pub mod schedule;
+pub mod state;
+pub mod tasks;
+pub mod train;

@@ -1,0 +1,4 @@
+//! The built-in model families.
+
+pub mod kws;
+pub mod textmatch;
