@@ -74,32 +74,39 @@ fn every_fsdd_recording_featurizes() {
         );
         return;
     };
+    let mut paths: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("wav"))
+        .collect();
+    paths.sort();
+    let count = paths.len();
+    assert!(count > 0, "no WAV files in {}", dir.display());
     let lm = LogMel::new(&LogMelParams::speech_8khz()).unwrap();
-    let mut bad = Vec::new();
-    let mut count = 0;
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("wav") {
-            continue;
-        }
-        count += 1;
-        match read_wav(&path) {
+    let check = |path: &Path| -> Option<String> {
+        match read_wav(path) {
             Ok(wav) if wav.sample_rate != 8000 => {
-                bad.push(format!("{}: {} Hz", path.display(), wav.sample_rate))
+                Some(format!("{}: {} Hz", path.display(), wav.sample_rate))
             }
             Ok(wav) => {
                 let out = lm.compute(&wav.samples);
-                if out.len() != 4040 || !out.iter().all(|v| v.is_finite()) {
-                    bad.push(format!(
-                        "{}: non-finite or misshapen log-mel",
-                        path.display()
-                    ));
-                }
+                let ok = out.len() == 4040 && out.iter().all(|v| v.is_finite());
+                (!ok).then(|| format!("{}: non-finite or misshapen log-mel", path.display()))
             }
-            Err(e) => bad.push(format!("{}: {e}", path.display())),
+            Err(e) => Some(format!("{}: {e}", path.display())),
         }
-    }
+    };
+    // One chunk per core: the test profile does not optimize this crate.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let bad: Vec<String> = std::thread::scope(|s| {
+        let workers: Vec<_> = paths
+            .chunks(count.div_ceil(threads))
+            .map(|chunk| s.spawn(|| chunk.iter().filter_map(|p| check(p)).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
     eprintln!("{count} FSDD recordings featurized, {} refused", bad.len());
-    assert!(count > 0, "no WAV files in {}", dir.display());
     assert!(bad.is_empty(), "refused:\n{}", bad.join("\n"));
 }
