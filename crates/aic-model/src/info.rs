@@ -134,8 +134,10 @@ pub fn describe_featurizer(f: &Featurizer) -> String {
             p.n_mels
         ),
         Featurizer::Tokenizer(p) => format!(
-            "tokenizer {:?}{}, vocabulary {} ({}), max_len {}",
-            p.tokenizer,
+            "tokenizer {}{}, vocabulary {} ({}), max_len {}",
+            match p.tokenizer {
+                crate::featurizer::TokenizerKind::Whitespace => "whitespace",
+            },
             if p.lowercase { " lower-cased" } else { "" },
             p.vocab_size,
             if p.vocab_blake3.is_empty() {
