@@ -418,3 +418,14 @@ fn every_template_is_valid() {
         assert_eq!(validate(&template(task)), Ok(()), "{task}");
     }
 }
+
+#[test]
+fn the_example_in_the_standard_is_valid() {
+    let doc = include_str!("../../../docs/model-standard.md");
+    let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let text = doc[start..end].replace("…64 hex digits…", &"0".repeat(64));
+    let m = Manifest::from_toml_str(&text).unwrap();
+    assert_eq!(validate(&m), Ok(()));
+    assert_eq!(m.interface.outputs[0].shape[0], Dim::Named("batch".into()));
+}
