@@ -2,10 +2,11 @@
 //! numbers a model consumes. A model's manifest names one; `aic-data` implements it, so data
 //! digitized anywhere with the same parameters gives the same tensors.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A featurizer and its parameters, as written in a manifest's `[data.featurizer]` table.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Featurizer {
     /// Log-mel spectrogram frames from mono PCM audio.
@@ -17,7 +18,7 @@ pub enum Featurizer {
 }
 
 /// Whether mel bands are spaced by the HTK formula or Slaney's (librosa's default).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MelScale {
     /// `2595 * log10(1 + f / 700)`.
@@ -32,7 +33,7 @@ pub enum MelScale {
 /// spectrum mapped to `n_mels` mel bands between `f_min` and `f_max`, and
 /// `ln(max(mel, log_floor))` taken. The clip is cut or zero-padded to `clip_samples` before
 /// framing, so every example has the same number of frames.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogMelParams {
     /// Sample rate the audio must have, in Hz (no resampling: other rates are refused).
@@ -94,7 +95,7 @@ impl LogMelParams {
 }
 
 /// How text is split into tokens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TokenizerKind {
     /// Split on ASCII whitespace (for pre-tokenized corpora such as WikiQA's `.toks` files).
@@ -104,7 +105,7 @@ pub enum TokenizerKind {
 /// Parameters of the word-level tokenizer. Id 0 is padding and id 1 the unknown token; the
 /// vocabulary file (one token per line, in id order starting at 2) is identified by the
 /// BLAKE3 of its bytes, so two parties agree on the ids exactly.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenizerParams {
     /// How text is split.

@@ -39,6 +39,9 @@ pub(crate) enum Command {
   aic devnet --blocks 30 --exit            # mine 30 blocks, then exit (for scripts)
   aic devnet --data-dir ./devnet --json    # one JSON object per event")]
     Devnet(DevnetArgs),
+    /// Write, check, pack and inspect standard model packages (`aicmodel.toml` + weights).
+    #[command(subcommand)]
+    Model(ModelCommand),
 }
 
 #[derive(Debug, Args)]
@@ -238,6 +241,98 @@ pub(crate) enum MinerCommand {
         /// Try every combination instead of the guided search.
         #[arg(long)]
         grid: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ModelCommand {
+    /// Write a valid manifest (`aicmodel.toml`) and model card (`README.md`) for a task.
+    #[command(after_help = "Examples:
+  aic model init --task keyword-spotting --dir kws     # kws-dscnn on 40 log-mel bands (FSDD)
+  aic model init --task text-matching --dir qa         # text-match-cnn on token ids (WikiQA)
+  aic model init --task classification --name my-mlp   # a plain MLP, in the current directory")]
+    Init {
+        /// keyword-spotting, text-matching or classification.
+        #[arg(long)]
+        task: String,
+        /// Directory to write into (created if missing).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Model name (default: the template's).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a manifest against every rule of the standard (and the weights, when present);
+    /// prints each broken rule as `path: rule: message` and exits 1 if any.
+    #[command(after_help = "Examples:
+  aic model check                  # ./aicmodel.toml (and ./weights.safetensors if there)
+  aic model check kws/aicmodel.toml
+  aic model check kws --json       # {\"ok\": false, \"errors\": [{\"path\", \"rule\", \"message\"}]}")]
+    Check {
+        /// A package directory or a manifest file.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pack a directory into a reproducible archive named by its BLAKE3 (same files, same bytes).
+    #[command(after_help = "Examples:
+  aic model pack kws --update-weights   # set weights.blake3/size/tensors from the file, then pack
+  aic model pack kws --out kws.aicpkg --json")]
+    Pack {
+        /// Directory holding aicmodel.toml, weights.safetensors, and optionally README.md and
+        /// vocab.txt.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output file (default: NAME-VERSION.aicpkg in the current directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Rewrite aicmodel.toml's [weights] from weights.safetensors before packing.
+        #[arg(long)]
+        update_weights: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a package and write its files into a directory.
+    #[command(
+        after_help = "Example:\n  aic model unpack kws-dscnn-fsdd-0.1.0.aicpkg --dir out --id 3f1c..."
+    )]
+    Unpack {
+        /// The package file.
+        package: PathBuf,
+        /// Directory to write into (created if missing).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Refuse the package unless its id is this.
+        #[arg(long)]
+        id: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarize a package (verifying it) or a manifest.
+    #[command(after_help = "Examples:
+  aic model info kws-dscnn-fsdd-0.1.0.aicpkg
+  aic model info kws --json        # a directory or aicmodel.toml: the manifest only
+  aic model info pkg.aicpkg --id 3f1c...   # refuse unless the package has this id")]
+    Info {
+        /// A package file, a package directory or a manifest file.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Refuse a package unless its id is this.
+        #[arg(long)]
+        id: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

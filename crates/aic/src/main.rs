@@ -1,10 +1,11 @@
-//! `aic`: run a node, use a wallet, start a devnet.
+//! `aic`: run a node, use a wallet, start a devnet, work with model packages.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
 mod client;
 mod devnet;
 mod miner;
+mod model;
 mod node;
 mod wallet;
 
@@ -17,6 +18,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Wallet(args) => wallet::run(args),
         cli::Command::Devnet(args) => devnet::run(args),
         cli::Command::Miner(args) => miner::run(args),
+        cli::Command::Model(cmd) => model::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
