@@ -5,6 +5,7 @@
 //! The ML runtime and the data plane share this code, so a clip digitized anywhere with the
 //! same parameters gives the same tensors.
 
+pub mod corpora;
 mod logmel;
 mod manifest;
 mod mel;

@@ -192,6 +192,7 @@ impl Vocabulary {
             vocab_size: self.size(),
             vocab_blake3: self.blake3_hex(),
             max_len,
+            oov_buckets: 0,
         }
     }
 }
@@ -265,10 +266,22 @@ impl Tokenizer {
         let text = normalize(text, self.params.lowercase);
         let ids = text
             .split_ascii_whitespace()
-            .map(|t| self.vocab.id(t).unwrap_or(UNK_ID))
+            .map(|t| self.vocab.id(t).unwrap_or_else(|| self.unknown_id(t)))
             .chain(std::iter::repeat(PAD_ID))
             .take(max_len);
         out.extend(ids);
+    }
+
+    /// The id of a token missing from the vocabulary: a hashed bucket when the parameters
+    /// have `oov_buckets`, else [`UNK_ID`].
+    fn unknown_id(&self, token: &str) -> u32 {
+        match self.params.oov_buckets {
+            0 => UNK_ID,
+            n => {
+                self.params.vocab_size
+                    + (aic_model::featurizer::fnv1a64(token.as_bytes()) % u64::from(n)) as u32
+            }
+        }
     }
 
     /// The number of tokens of `text` before cutting or padding.
@@ -280,6 +293,26 @@ impl Tokenizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashed_buckets_keep_equal_unknown_words_equal() {
+        let vocab = Vocabulary::build(TEXT, &config());
+        let params = TokenizerParams {
+            oov_buckets: 1_000,
+            ..vocab.params(true, 4)
+        };
+        let tok = Tokenizer::new(&params, vocab.clone()).unwrap();
+        let a = tok.encode("zebra cat zebra quokka");
+        assert_eq!(a[0], a[2], "same unknown word, same id");
+        assert_ne!(
+            a[0], a[3],
+            "different unknown words, different buckets here"
+        );
+        assert!(a[0] >= vocab.size() && a[0] < vocab.size() + 1_000);
+        assert_eq!(a[1], vocab.id("cat").unwrap());
+        let plain = Tokenizer::new(&vocab.params(true, 4), vocab).unwrap();
+        assert_eq!(plain.encode("zebra")[0], UNK_ID);
+    }
 
     const TEXT: [&str; 3] = [
         "the cat sat on the mat",

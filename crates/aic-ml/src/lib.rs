@@ -2,6 +2,7 @@
 //! deterministic mode, checkpoints and verification replay, evaluation metrics.
 
 pub mod checkpoint;
+pub mod data;
 pub mod layers;
 pub mod metrics;
 pub mod models;
@@ -11,3 +12,4 @@ pub mod schedule;
 pub mod state;
 pub mod tasks;
 pub mod train;
+pub mod transcript;

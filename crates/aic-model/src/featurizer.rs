@@ -119,6 +119,29 @@ pub struct TokenizerParams {
     pub vocab_blake3: String,
     /// Token sequences are cut or padded (with id 0) to this length.
     pub max_len: u32,
+    /// When positive, a token missing from the vocabulary gets the id
+    /// `vocab_size + fnv1a64(token) % oov_buckets` instead of the unknown id, so that two
+    /// occurrences of the same rare word (a name, a number) still share an id: word-overlap
+    /// features depend on it. Ids then range up to `vocab_size + oov_buckets`.
+    #[serde(default)]
+    pub oov_buckets: u32,
+}
+
+impl TokenizerParams {
+    /// Ids a model must accept: the vocabulary plus the hashed buckets.
+    pub fn id_space(&self) -> u32 {
+        self.vocab_size + self.oov_buckets
+    }
+}
+
+/// 64-bit FNV-1a, the hash of out-of-vocabulary tokens.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    h
 }
 
 /// Id of the padding token.

@@ -246,6 +246,7 @@ pub fn template(task: Task) -> Manifest {
                         vocab_size: 30_000,
                         vocab_blake3: String::new(),
                         max_len: TEXT_MAX_LEN,
+                        oov_buckets: 4_096,
                     }),
                 },
                 weights,
