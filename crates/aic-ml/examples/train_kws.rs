@@ -57,13 +57,14 @@ fn main() {
         learning_rate: std::env::var("LR")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(3e-3),
+            .unwrap_or(1e-2),
         warmup_steps: 30,
         weight_decay: 1e-4,
         clip_norm: 5.0,
         seed: 1,
         patience: 8,
         checkpoint_every: 100,
+        constant_lr: false,
     };
     let trainer = Trainer::new(&task, cfg, device.clone());
     let out = trainer

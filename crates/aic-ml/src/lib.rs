@@ -3,6 +3,8 @@
 
 pub mod checkpoint;
 pub mod data;
+pub mod family;
+pub mod jobs;
 pub mod layers;
 pub mod metrics;
 pub mod models;

@@ -42,6 +42,9 @@ pub struct TrainConfig {
     pub patience: u32,
     /// A checkpoint every this many steps (0: only at the end).
     pub checkpoint_every: u64,
+    /// Cosine decay after warm-up, or a constant rate.
+    #[serde(default)]
+    pub constant_lr: bool,
 }
 
 /// A model family trained on a data set: how a batch's loss is computed and how the model is
@@ -195,7 +198,7 @@ impl<'a, T: Task> Trainer<'a, T> {
             peak: self.config.learning_rate,
             warmup: self.config.warmup_steps,
             total: self.batches_per_epoch() * u64::from(self.config.epochs),
-            floor: 0.02,
+            floor: if self.config.constant_lr { 1.0 } else { 0.02 },
         }
     }
 

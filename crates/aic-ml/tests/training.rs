@@ -50,6 +50,7 @@ fn config() -> TrainConfig {
         seed: 7,
         patience: 0,
         checkpoint_every: 10,
+        constant_lr: false,
     }
 }
 

@@ -42,27 +42,28 @@ fn float(default: f64, min: f64, max: f64, description: &str) -> ParamSpec {
     }
 }
 
-fn training(epochs: i64) -> BTreeMap<String, ParamSpec> {
-    let optimizer = ParamSpec {
+fn training(epochs: i64, learning_rate: f64) -> BTreeMap<String, ParamSpec> {
+    let lr_schedule = ParamSpec {
         kind: ParamType::String,
-        default: ParamValue::String("adam".into()),
+        default: ParamValue::String("cosine".into()),
         min: None,
         max: None,
         choices: Some(
-            ["adam", "adamw", "sgd"]
+            ["cosine", "constant"]
                 .map(|s| ParamValue::String(s.into()))
                 .to_vec(),
         ),
-        description: "Optimizer.".into(),
+        description: "Learning rate after warm-up: cosine decay to 2 % of the peak, or constant."
+            .into(),
     };
     BTreeMap::from([
         (
             "learning_rate".into(),
-            float(1e-3, 1e-6, 1.0, "Step size of the optimizer."),
+            float(learning_rate, 1e-6, 1.0, "Peak step size of AdamW."),
         ),
         (
             "batch_size".into(),
-            int(64, 1, 1024, "Examples per training step."),
+            int(64, 2, 1024, "Examples per training step."),
         ),
         (
             "epochs".into(),
@@ -70,7 +71,38 @@ fn training(epochs: i64) -> BTreeMap<String, ParamSpec> {
         ),
         (
             "weight_decay".into(),
-            float(1e-4, 0.0, 1.0, "L2 penalty (decoupled with adamw)."),
+            float(
+                1e-4,
+                0.0,
+                1.0,
+                "Decoupled (AdamW) weight decay on matrices and kernels.",
+            ),
+        ),
+        (
+            "clip_norm".into(),
+            float(5.0, 0.0, 1e6, "Global gradient-norm clip (0: none)."),
+        ),
+        (
+            "warmup_steps".into(),
+            int(50, 0, 100_000, "Steps of linear learning-rate warm-up."),
+        ),
+        (
+            "patience".into(),
+            int(
+                5,
+                0,
+                1000,
+                "Stop after this many epochs without a better validation metric (0: never).",
+            ),
+        ),
+        (
+            "checkpoint_every".into(),
+            int(
+                100,
+                1,
+                1_000_000,
+                "Steps between checkpoints of the training transcript.",
+            ),
         ),
         (
             "seed".into(),
@@ -78,10 +110,10 @@ fn training(epochs: i64) -> BTreeMap<String, ParamSpec> {
                 42,
                 0,
                 u32::MAX.into(),
-                "Seed of initialization, shuffling and dropout.",
+                "Seed of initialization and data order.",
             ),
         ),
-        ("optimizer".into(), optimizer),
+        ("lr_schedule".into(), lr_schedule),
     ])
 }
 
@@ -183,9 +215,9 @@ pub fn template(task: Task) -> Manifest {
                     architecture: BTreeMap::from([
                         ("channels".into(), int(64, 8, 512, "Channels of every separable block.")),
                         ("blocks".into(), int(4, 1, 8, "Depthwise-separable blocks.")),
-                        ("dropout".into(), float(0.1, 0.0, 0.9, "Dropout before the classifier.")),
+                        ("stem_stride".into(), int(2, 1, 4, "Stride of the stem convolution in time and frequency.")),
                     ]),
-                    training: training(30),
+                    training: training(30, 1e-2),
                 },
                 runtime: runtime(256),
                 data: DataFormat {
@@ -226,11 +258,11 @@ pub fn template(task: Task) -> Manifest {
                 },
                 parameters: Parameters {
                     architecture: BTreeMap::from([
-                        ("embedding_dim".into(), int(128, 16, 1024, "Width of the word embeddings.")),
-                        ("channels".into(), int(128, 8, 1024, "Filters of the convolutional encoder.")),
-                        ("kernel_size".into(), int(3, 1, 9, "Width of the convolution in tokens.")),
+                        ("embed".into(), int(64, 8, 1024, "Width of the word embeddings.")),
+                        ("filters".into(), int(64, 8, 1024, "Filters of the width-3 convolutional encoder.")),
+                        ("hidden".into(), int(64, 8, 1024, "Hidden units of the scoring MLP.")),
                     ]),
-                    training: training(10),
+                    training: training(10, 2e-3),
                 },
                 runtime: runtime(512),
                 data: DataFormat {
@@ -281,9 +313,8 @@ pub fn template(task: Task) -> Manifest {
                     architecture: BTreeMap::from([
                         ("hidden_dim".into(), int(128, 1, 8192, "Width of each hidden layer.")),
                         ("layers".into(), int(2, 1, 16, "Hidden layers.")),
-                        ("dropout".into(), float(0.0, 0.0, 0.9, "Dropout after each hidden layer.")),
                     ]),
-                    training: training(20),
+                    training: training(20, 1e-3),
                 },
                 runtime: runtime(64),
                 data: DataFormat {

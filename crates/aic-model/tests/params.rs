@@ -21,11 +21,11 @@ fn rule_of(v: serde_json::Value) -> Vec<ParamRule> {
 #[test]
 fn good_values_pass_and_defaults_fill_the_rest() {
     let m = template(Task::KeywordSpotting);
-    let v = values(serde_json::json!({"learning_rate": 1, "epochs": 5, "optimizer": "sgd"}));
+    let v = values(serde_json::json!({"learning_rate": 1, "epochs": 5, "lr_schedule": "constant"}));
     let r = resolve_params(&m, &v).unwrap();
     assert_eq!(r["learning_rate"], ParamValue::Float(1.0));
     assert_eq!(r["epochs"], ParamValue::Int(5));
-    assert_eq!(r["optimizer"], ParamValue::String("sgd".into()));
+    assert_eq!(r["lr_schedule"], ParamValue::String("constant".into()));
     assert_eq!(r["channels"], ParamValue::Int(64));
     assert_eq!(r.len(), m.parameters.iter().count());
 }
@@ -35,30 +35,30 @@ fn each_param_rule_broken_once() {
     use ParamRule::*;
     assert_eq!(rule_of(serde_json::json!({"lr": 0.1})), [UnknownParam]);
     assert_eq!(rule_of(serde_json::json!({"epochs": 2.5})), [WrongType]);
-    assert_eq!(rule_of(serde_json::json!({"optimizer": 3})), [WrongType]);
+    assert_eq!(rule_of(serde_json::json!({"lr_schedule": 3})), [WrongType]);
     assert_eq!(rule_of(serde_json::json!({"batch_size": 0})), [OutOfRange]);
     assert_eq!(
         rule_of(serde_json::json!({"learning_rate": 2.0})),
         [OutOfRange]
     );
     assert_eq!(
-        rule_of(serde_json::json!({"optimizer": "lion"})),
+        rule_of(serde_json::json!({"lr_schedule": "lion"})),
         [NotAChoice]
     );
     let e = validate_params(
         &template(Task::KeywordSpotting),
-        &values(serde_json::json!({"optimizer": "lion"})),
+        &values(serde_json::json!({"lr_schedule": "lion"})),
     )
     .unwrap_err();
     assert_eq!(
         e[0].to_string(),
-        "optimizer: not-a-choice: \"lion\" is not one of \"adam\", \"adamw\", \"sgd\""
+        "lr_schedule: not-a-choice: \"lion\" is not one of \"cosine\", \"constant\""
     );
 }
 
 #[test]
 fn every_error_is_reported() {
-    let r = rule_of(serde_json::json!({"lr": 1, "epochs": 0, "optimizer": "lion"}));
+    let r = rule_of(serde_json::json!({"lr": 1, "epochs": 0, "lr_schedule": "lion"}));
     assert_eq!(r.len(), 3);
 }
 

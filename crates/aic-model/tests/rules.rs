@@ -125,8 +125,8 @@ fn manifest_cases() -> Vec<Case> {
         ),
         case(
             ParamRangeNotNumeric,
-            "parameters.training.optimizer.min",
-            |m| m.parameters.training.get_mut("optimizer").unwrap().min = Some(0.0),
+            "parameters.training.lr_schedule.min",
+            |m| m.parameters.training.get_mut("lr_schedule").unwrap().min = Some(0.0),
         ),
         case_also(
             ParamRangeInverted,
@@ -140,8 +140,14 @@ fn manifest_cases() -> Vec<Case> {
         ),
         case(
             ParamChoicesEmpty,
-            "parameters.training.optimizer.choices",
-            |m| m.parameters.training.get_mut("optimizer").unwrap().choices = Some(Vec::new()),
+            "parameters.training.lr_schedule.choices",
+            |m| {
+                m.parameters
+                    .training
+                    .get_mut("lr_schedule")
+                    .unwrap()
+                    .choices = Some(Vec::new())
+            },
         ),
         case(
             ParamDefaultOutOfRange,
@@ -150,10 +156,13 @@ fn manifest_cases() -> Vec<Case> {
         ),
         case(
             ParamDefaultNotAChoice,
-            "parameters.training.optimizer.default",
+            "parameters.training.lr_schedule.default",
             |m| {
-                m.parameters.training.get_mut("optimizer").unwrap().default =
-                    ParamValue::String("rmsprop".into())
+                m.parameters
+                    .training
+                    .get_mut("lr_schedule")
+                    .unwrap()
+                    .default = ParamValue::String("rmsprop".into())
             },
         ),
         case(UnknownEngine, "runtime.engine", |m| {

@@ -337,4 +337,26 @@ pub(crate) enum ModelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Train a package directory's model on a corpus; writes weights.safetensors, fills the
+    /// manifest's [weights], and writes transcript.json and scorecards.json beside them.
+    #[command(after_help = "Examples:
+  aic model init --task keyword-spotting --dir kws
+  aic model train kws --data ../shared/datasets/fsdd/recordings
+  aic model train kws --data fsdd/recordings --set epochs=5 --set channels=32 --json
+  aic model init --task text-matching --dir qa
+  aic model train qa --data ../shared/datasets/wikiqa   # train/ and dev/ inside")]
+    Train {
+        /// Package directory (aicmodel.toml).
+        dir: PathBuf,
+        /// The corpus: an FSDD recordings folder (keyword spotting) or a WikiQA folder with
+        /// train/ and dev/ (text matching).
+        #[arg(long)]
+        data: PathBuf,
+        /// A job parameter, NAME=VALUE (repeatable); checked against the manifest.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// One JSON object per event on stdout instead of a progress line.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -7,6 +7,7 @@ mod devnet;
 mod miner;
 mod model;
 mod node;
+mod train;
 mod wallet;
 
 use clap::Parser;

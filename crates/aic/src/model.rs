@@ -35,6 +35,12 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
             json,
         } => unpack_to(&package, &dir, id.as_deref(), json),
         ModelCommand::Info { path, id, json } => info(&path, id.as_deref(), json),
+        ModelCommand::Train {
+            dir,
+            data,
+            set,
+            json,
+        } => crate::train::train(&dir, &data, &set, json),
     }
 }
 

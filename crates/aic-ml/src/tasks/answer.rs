@@ -137,3 +137,50 @@ impl Task for AnswerTask {
         evaluate(model, &self.valid, &device).map
     }
 }
+
+/// English function words left out of the word-count baseline (a short standard list).
+const STOPWORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
+    "before", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has",
+    "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "many", "more",
+    "most", "much", "no", "not", "of", "on", "one", "or", "other", "our", "out", "she", "so",
+    "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to",
+    "up", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will",
+    "with", "would", "you", "your", "'s", ",", ".", "?", "``", "''", "-lrb-", "-rrb-",
+];
+
+/// The two reference baselines of answer selection, scored on raw text pairs: ranking by the
+/// candidate's position in its question's list (which a model must not use), and the count of
+/// shared non-stopwords with ties broken at random (seeded).
+pub fn baselines(pairs: &[aic_data::corpora::QaPair], seed: u64) -> (RankingReport, RankingReport) {
+    let groups: Vec<u64> = pairs.iter().map(|p| p.question_id).collect();
+    let relevant: Vec<bool> = pairs.iter().map(|p| p.relevant).collect();
+    let mut position = Vec::with_capacity(pairs.len());
+    let mut last = None;
+    let mut k = 0f32;
+    for p in pairs {
+        if last != Some(p.question_id) {
+            k = 0.0;
+            last = Some(p.question_id);
+        }
+        position.push(-k);
+        k += 1.0;
+    }
+    let mut rng = crate::rng::Rng::stream(seed, "baseline/ties");
+    let overlap: Vec<f32> = pairs
+        .iter()
+        .map(|p| {
+            let q: std::collections::BTreeSet<&str> = p
+                .question
+                .split_ascii_whitespace()
+                .filter(|w| !STOPWORDS.contains(w))
+                .collect();
+            let a: std::collections::BTreeSet<&str> = p.answer.split_ascii_whitespace().collect();
+            q.intersection(&a).count() as f32 + rng.uniform(0.0, 0.5)
+        })
+        .collect();
+    (
+        metrics::ranking(&groups, &position, &relevant),
+        metrics::ranking(&groups, &overlap, &relevant),
+    )
+}

@@ -1,0 +1,349 @@
+//! From a model package's manifest and a job's parameters to a concrete run: which built-in
+//! architecture, with which hyperparameters, trained on which corpus, scored how. The CLI's
+//! `aic model train` and `aic model eval` and the worker's job runner call this.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use aic_model::{Featurizer, Manifest, ParamValue};
+use burn::module::Module;
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{decode_weights, encode_weights};
+use crate::metrics::{ClassificationReport, RankingReport};
+use crate::models::kws::{KwsConfig, KwsDsCnn};
+use crate::models::textmatch::{TextMatchCnn, TextMatchConfig};
+use crate::rng::Rng;
+use crate::tasks::answer::{self, AnswerTask};
+use crate::tasks::keyword::{self, KeywordTask};
+use crate::train::{Control, Event, Outcome, TrainConfig, TrainError, Trainer};
+
+/// Why a job cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The manifest names an architecture this runtime does not have.
+    #[error("architecture {0:?} is not built in (kws-dscnn, text-match-cnn)")]
+    Architecture(String),
+    /// A parameter the architecture needs is missing or of the wrong type.
+    #[error("parameter {name}: {reason}")]
+    Param {
+        /// Parameter name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The manifest's featurizer does not suit the architecture.
+    #[error("featurizer does not suit {0}")]
+    Featurizer(String),
+    /// The corpus could not be read.
+    #[error("data: {0}")]
+    Data(#[from] crate::data::DataError),
+    /// Training failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// Weights do not fit the architecture.
+    #[error("weights: {0}")]
+    Weights(String),
+}
+
+fn int(params: &BTreeMap<String, ParamValue>, name: &str) -> Result<i64, JobError> {
+    match params.get(name) {
+        Some(ParamValue::Int(i)) => Ok(*i),
+        other => Err(JobError::Param {
+            name: name.into(),
+            reason: format!("needs an integer, found {other:?}"),
+        }),
+    }
+}
+
+fn float(params: &BTreeMap<String, ParamValue>, name: &str) -> Result<f64, JobError> {
+    match params.get(name) {
+        Some(ParamValue::Float(f)) => Ok(*f),
+        Some(ParamValue::Int(i)) => Ok(*i as f64),
+        other => Err(JobError::Param {
+            name: name.into(),
+            reason: format!("needs a number, found {other:?}"),
+        }),
+    }
+}
+
+fn usize_param(params: &BTreeMap<String, ParamValue>, name: &str) -> Result<usize, JobError> {
+    usize::try_from(int(params, name)?).map_err(|_| JobError::Param {
+        name: name.into(),
+        reason: "must not be negative".into(),
+    })
+}
+
+/// The training configuration from resolved parameters.
+pub fn train_config(params: &BTreeMap<String, ParamValue>) -> Result<TrainConfig, JobError> {
+    Ok(TrainConfig {
+        epochs: u32::try_from(int(params, "epochs")?).unwrap_or(u32::MAX),
+        batch_size: usize_param(params, "batch_size")?,
+        learning_rate: float(params, "learning_rate")?,
+        warmup_steps: int(params, "warmup_steps")?.max(0) as u64,
+        weight_decay: float(params, "weight_decay")? as f32,
+        clip_norm: float(params, "clip_norm")? as f32,
+        seed: int(params, "seed")?.max(0) as u64,
+        patience: u32::try_from(int(params, "patience")?).unwrap_or(0),
+        checkpoint_every: int(params, "checkpoint_every")?.max(0) as u64,
+        constant_lr: match params.get("lr_schedule") {
+            Some(ParamValue::String(s)) if s == "constant" => true,
+            Some(ParamValue::String(s)) if s == "cosine" => false,
+            other => {
+                return Err(JobError::Param {
+                    name: "lr_schedule".into(),
+                    reason: format!("needs cosine or constant, found {other:?}"),
+                })
+            }
+        },
+    })
+}
+
+/// The keyword-spotting architecture from the manifest and resolved parameters.
+pub fn kws_config(
+    manifest: &Manifest,
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<KwsConfig, JobError> {
+    let Featurizer::LogMel(mel) = &manifest.data.featurizer else {
+        return Err(JobError::Featurizer("kws-dscnn (needs log-mel)".into()));
+    };
+    let classes = manifest
+        .interface
+        .outputs
+        .first()
+        .map(|o| o.labels.len())
+        .unwrap_or(0);
+    let stride = usize_param(params, "stem_stride")?;
+    Ok(KwsConfig {
+        frames: mel.frames() as usize,
+        mels: mel.n_mels as usize,
+        classes,
+        channels: usize_param(params, "channels")?,
+        blocks: usize_param(params, "blocks")?,
+        stem_kernel: [10, 4],
+        stem_stride: [stride, stride],
+    })
+}
+
+/// A scorecard: one model scored on one split of one data set, comparable with any other
+/// scorecard of the same dataset id and split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scorecard {
+    /// Model name from the manifest.
+    pub model: String,
+    /// BLAKE3 of the weights file scored.
+    pub weights_blake3: String,
+    /// Architecture.
+    pub architecture: String,
+    /// Data set name.
+    pub dataset: String,
+    /// BLAKE3 over the names and BLAKE3s of the raw files read (sorted).
+    pub dataset_id: String,
+    /// Split scored.
+    pub split: String,
+    /// Examples scored.
+    pub examples: u64,
+    /// Classification metrics (keyword spotting).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification: Option<ClassificationReport>,
+    /// Ranking metrics (answer selection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<RankingReport>,
+    /// The runtime that produced it.
+    pub runtime: String,
+}
+
+/// The runtime's name in scorecards.
+pub const RUNTIME: &str = concat!("aic-ml ", env!("CARGO_PKG_VERSION"), " (burn 0.22.1, flex)");
+
+/// The id of a set of files: BLAKE3 over `name \0 blake3(bytes) \n` lines in name order.
+pub fn files_id(files: &[(String, Vec<u8>)]) -> String {
+    let mut sorted: Vec<(&String, blake3::Hash)> =
+        files.iter().map(|(n, b)| (n, blake3::hash(b))).collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h = blake3::Hasher::new();
+    for (name, hash) in sorted {
+        h.update(name.as_bytes());
+        h.update(b"\0");
+        h.update(hash.to_hex().as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().to_hex().to_string()
+}
+
+fn dir_id(dir: &Path, filter: impl Fn(&str) -> bool) -> Result<String, JobError> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(crate::data::DataError::Io)? {
+        let path = entry.map_err(crate::data::DataError::Io)?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if path.is_file() && filter(&name) {
+            files.push((
+                name,
+                std::fs::read(&path).map_err(crate::data::DataError::Io)?,
+            ));
+        }
+    }
+    Ok(files_id(&files))
+}
+
+/// The result of a training job.
+pub struct Trained {
+    /// The safetensors weights of the best validated epoch.
+    pub weights: Vec<u8>,
+    /// The loop's outcome (last checkpoint, transcript).
+    pub outcome: Outcome,
+    /// Scorecards of the best weights: validation, and test where the corpus has one.
+    pub scorecards: Vec<Scorecard>,
+    /// Extra files for the package (the vocabulary of a text model).
+    pub vocabulary: Option<Vec<u8>>,
+}
+
+/// Trains a keyword-spotting model on an FSDD folder.
+pub fn train_keyword(
+    manifest: &Manifest,
+    params: &BTreeMap<String, ParamValue>,
+    fsdd_dir: &Path,
+    on_event: &mut dyn FnMut(&Event) -> Control,
+) -> Result<Trained, JobError> {
+    let arch = manifest.runtime.architecture.as_str();
+    if arch != "kws-dscnn" {
+        return Err(JobError::Architecture(arch.into()));
+    }
+    let config = kws_config(manifest, params)?;
+    let cfg = train_config(params)?;
+    let Featurizer::LogMel(mel) = &manifest.data.featurizer else {
+        return Err(JobError::Featurizer(arch.into()));
+    };
+    let data = crate::data::fsdd(fsdd_dir, mel)?;
+    let dataset_id = dir_id(fsdd_dir, |n| n.ends_with(".wav"))?;
+    let device = Device::flex().autodiff();
+    let model = KwsDsCnn::new(&config, &mut Rng::stream(cfg.seed, "init"), &device);
+    let task = KeywordTask {
+        config: config.clone(),
+        train: data.train,
+        valid: data.valid,
+    };
+    let outcome =
+        Trainer::new(&task, cfg.clone(), device).run(model, None, &mut |e, _| on_event(e))?;
+    let weights = encode_weights(&outcome.best_model);
+    let inner = Device::flex();
+    let best = load_kws(&config, &weights, &inner)?;
+    let card = |split: &str, ex: &crate::tasks::Examples| {
+        let report = keyword::evaluate(&config, &best, ex, &inner);
+        Scorecard {
+            model: manifest.model.name.clone(),
+            weights_blake3: blake3::hash(&weights).to_hex().to_string(),
+            architecture: arch.into(),
+            dataset: "fsdd".into(),
+            dataset_id: dataset_id.clone(),
+            split: split.into(),
+            examples: report.count,
+            classification: Some(report),
+            ranking: None,
+            runtime: RUNTIME.into(),
+        }
+    };
+    let scorecards = vec![card("valid", &task.valid), card("test", &data.test)];
+    Ok(Trained {
+        weights,
+        outcome,
+        scorecards,
+        vocabulary: None,
+    })
+}
+
+/// A keyword model with `weights`, ready for inference on `device`.
+pub fn load_kws(config: &KwsConfig, weights: &[u8], device: &Device) -> Result<KwsDsCnn, JobError> {
+    let tensors = decode_weights(weights).map_err(|e| JobError::Weights(e.to_string()))?;
+    let model = KwsDsCnn::new(config, &mut Rng::new(0), device);
+    crate::state::apply(model, &tensors)
+        .map(|m| m.valid())
+        .map_err(|e| JobError::Weights(e.to_string()))
+}
+
+/// The text-matching architecture from resolved parameters and the id space.
+pub fn text_config(
+    params: &BTreeMap<String, ParamValue>,
+    vocab: usize,
+    max_len: usize,
+) -> Result<TextMatchConfig, JobError> {
+    Ok(TextMatchConfig {
+        vocab,
+        embed: usize_param(params, "embed")?,
+        filters: usize_param(params, "filters")?,
+        question_len: max_len,
+        answer_len: max_len,
+        hidden: usize_param(params, "hidden")?,
+    })
+}
+
+/// Trains a text-matching model on a WikiQA folder (`train/`, `dev/`).
+pub fn train_text_match(
+    manifest: &Manifest,
+    params: &BTreeMap<String, ParamValue>,
+    wikiqa_dir: &Path,
+    on_event: &mut dyn FnMut(&Event) -> Control,
+) -> Result<Trained, JobError> {
+    let arch = manifest.runtime.architecture.as_str();
+    if arch != "text-match-cnn" {
+        return Err(JobError::Architecture(arch.into()));
+    }
+    let Featurizer::Tokenizer(tok) = &manifest.data.featurizer else {
+        return Err(JobError::Featurizer(arch.into()));
+    };
+    let data = crate::data::wikiqa(wikiqa_dir, tok.max_len, tok.oov_buckets)?;
+    let vocab = data.params.id_space() as usize;
+    let config = text_config(params, vocab, tok.max_len as usize)?;
+    let cfg = train_config(params)?;
+    let dataset_id = dir_id(&wikiqa_dir.join("train"), |_| true)?;
+    let device = Device::flex().autodiff();
+    let idf = answer::idf_table(&data.train, vocab);
+    let model = TextMatchCnn::new(&config, idf, &mut Rng::stream(cfg.seed, "init"), &device);
+    let task = AnswerTask {
+        config: config.clone(),
+        train: data.train,
+        valid: data.dev.clone(),
+    };
+    let outcome = Trainer::new(&task, cfg, device).run(model, None, &mut |e, _| on_event(e))?;
+    let weights = encode_weights(&outcome.best_model);
+    let inner = Device::flex();
+    let best = load_text_match(&config, &weights, &inner)?;
+    let report = answer::evaluate(&best, &data.dev, &inner);
+    let scorecards = vec![Scorecard {
+        model: manifest.model.name.clone(),
+        weights_blake3: blake3::hash(&weights).to_hex().to_string(),
+        architecture: arch.into(),
+        dataset: "wikiqa".into(),
+        dataset_id: dir_id(&wikiqa_dir.join("dev"), |_| true)?,
+        split: "dev".into(),
+        examples: data.dev.len() as u64,
+        classification: None,
+        ranking: Some(report),
+        runtime: RUNTIME.into(),
+    }];
+    let _ = dataset_id;
+    Ok(Trained {
+        weights,
+        outcome,
+        scorecards,
+        vocabulary: Some(data.vocabulary.to_file_bytes()),
+    })
+}
+
+/// A text-matching model with `weights` (the IDF table is one of its tensors).
+pub fn load_text_match(
+    config: &TextMatchConfig,
+    weights: &[u8],
+    device: &Device,
+) -> Result<TextMatchCnn, JobError> {
+    let tensors = decode_weights(weights).map_err(|e| JobError::Weights(e.to_string()))?;
+    let model = TextMatchCnn::new(config, vec![0.0; config.vocab], &mut Rng::new(0), device);
+    crate::state::apply(model, &tensors)
+        .map(|m| m.valid())
+        .map_err(|e| JobError::Weights(e.to_string()))
+}

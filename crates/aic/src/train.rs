@@ -1,0 +1,184 @@
+//! `aic model train`: a package directory's manifest, the job's parameters and a corpus to
+//! trained weights, the training transcript and scorecards.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use aic_ml::jobs::{self, Trained};
+use aic_ml::train::{Control, Event};
+use aic_model::{
+    fill_weights, parse_manifest, resolve_params, ParamValue, Task, MANIFEST_FILE, WEIGHTS_FILE,
+};
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+/// Parses `NAME=VALUE` as an integer, a float, a boolean or a string, in that order.
+fn parse_set(items: &[String]) -> Result<BTreeMap<String, ParamValue>> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        let Some((name, value)) = item.split_once('=') else {
+            bail!("--set {item:?}: expected NAME=VALUE");
+        };
+        let v = if let Ok(i) = value.parse::<i64>() {
+            ParamValue::Int(i)
+        } else if let Ok(f) = value.parse::<f64>() {
+            ParamValue::Float(f)
+        } else if let Ok(b) = value.parse::<bool>() {
+            ParamValue::Bool(b)
+        } else {
+            ParamValue::String(value.to_string())
+        };
+        out.insert(name.trim().to_string(), v);
+    }
+    Ok(out)
+}
+
+pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Result<()> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("reading {}", manifest_path.display()))?;
+    let manifest = parse_manifest(text.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let values = parse_set(set)?;
+    let params = resolve_params(&manifest, &values).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("job parameters refused:\n  {}", lines.join("\n  "))
+    })?;
+    let task: Task = manifest.model.task.parse()?;
+    let started = Instant::now();
+    let mut last_print = Instant::now();
+    let mut on_event = |e: &Event| {
+        if json {
+            if let Ok(line) = serde_json::to_string(e) {
+                println!("{line}");
+            }
+        } else {
+            match e {
+                Event::Step {
+                    step,
+                    total,
+                    epoch,
+                    loss,
+                    samples_per_sec,
+                    ..
+                } => {
+                    if last_print.elapsed().as_millis() >= 250 || step == total {
+                        last_print = Instant::now();
+                        let left = if *samples_per_sec > 0.0 && step < total {
+                            let per_step = started.elapsed().as_secs_f64() / *step as f64;
+                            per_step * (total - step) as f64
+                        } else {
+                            0.0
+                        };
+                        eprint!(
+                            "\r  epoch {epoch:>3}  step {step:>6}/{total}  loss {loss:.4}  {samples_per_sec:>7.1} samples/s  ~{left:.0} s left   "
+                        );
+                        let _ = std::io::stderr().flush();
+                    }
+                }
+                Event::Epoch {
+                    epoch,
+                    train_loss,
+                    metric,
+                    best,
+                } => {
+                    eprintln!("\r  epoch {epoch:>3} done: train loss {train_loss:.4}, validation {metric:.4} (best {best:.4})          ");
+                }
+                Event::Checkpoint { .. } => {}
+                Event::EarlyStop { epoch } => eprintln!("  early stop after epoch {epoch}"),
+            }
+        }
+        Control::Continue
+    };
+    if !json {
+        eprintln!(
+            "training {} ({}) on {}",
+            manifest.model.name,
+            manifest.runtime.architecture,
+            data.display()
+        );
+    }
+    let trained: Trained = match task {
+        Task::KeywordSpotting => jobs::train_keyword(&manifest, &params, data, &mut on_event)?,
+        Task::TextMatching => jobs::train_text_match(&manifest, &params, data, &mut on_event)?,
+        other => bail!("training task {} is not built in yet", other.name()),
+    };
+    let weights_path = dir.join(WEIGHTS_FILE);
+    std::fs::write(&weights_path, &trained.weights)
+        .with_context(|| format!("writing {}", weights_path.display()))?;
+    let mut filled = fill_weights(&text, &trained.weights).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(vocab) = &trained.vocabulary {
+        filled = name_vocabulary(&filled, vocab)?;
+    }
+    std::fs::write(&manifest_path, filled)
+        .with_context(|| format!("writing {}", manifest_path.display()))?;
+    if let Some(vocab) = &trained.vocabulary {
+        std::fs::write(dir.join(aic_model::VOCAB_FILE), vocab)?;
+    }
+    let transcript: Vec<aic_ml::transcript::Entry> = trained
+        .outcome
+        .transcript
+        .iter()
+        .map(|&(step, id)| aic_ml::transcript::Entry { step, id })
+        .collect();
+    let root = aic_ml::transcript::root(&transcript).map(|r| r.to_hex().to_string());
+    let transcript_json = json!({
+        "root": root,
+        "kernel_family": aic_ml::family::kernel_family(),
+        "checkpoints": transcript.iter().map(|e| json!({"step": e.step, "id": e.id.to_hex().to_string()})).collect::<Vec<_>>(),
+        "params": params.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))).collect::<BTreeMap<_, _>>(),
+    });
+    std::fs::write(
+        dir.join("transcript.json"),
+        serde_json::to_string_pretty(&transcript_json)?,
+    )?;
+    std::fs::write(
+        dir.join("scorecards.json"),
+        serde_json::to_string_pretty(&trained.scorecards)?,
+    )?;
+    if json {
+        println!(
+            "{}",
+            json!({"event": "done", "weights_blake3": blake3::hash(&trained.weights).to_hex().to_string(), "transcript_root": root, "scorecards": trained.scorecards})
+        );
+    } else {
+        eprintln!();
+        for card in &trained.scorecards {
+            if let Some(c) = &card.classification {
+                println!(
+                    "{} {}: accuracy {:.4}, macro-F1 {:.4} ({} examples)",
+                    card.dataset, card.split, c.accuracy, c.macro_f1, c.count
+                );
+            }
+            if let Some(r) = &card.ranking {
+                println!(
+                    "{} {}: MAP {:.4}, MRR {:.4} ({} questions)",
+                    card.dataset, card.split, r.map, r.mrr, r.questions
+                );
+            }
+        }
+        println!(
+            "weights {} in {:.1} s; transcript root {}",
+            weights_path.display(),
+            started.elapsed().as_secs_f64(),
+            root.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// Writes the trained vocabulary's size and BLAKE3 into `[data.featurizer]`, keeping the rest
+/// of the file as it is.
+fn name_vocabulary(manifest: &str, vocab: &[u8]) -> Result<String> {
+    let mut doc: toml_edit::DocumentMut = manifest.parse().context("parsing the manifest")?;
+    let size = aic_data::Vocabulary::from_file_bytes(vocab)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .size();
+    let featurizer = doc["data"]["featurizer"]
+        .as_table_mut()
+        .context("[data.featurizer] is missing")?;
+    featurizer["vocab_size"] = toml_edit::value(i64::from(size));
+    featurizer["vocab_blake3"] = toml_edit::value(blake3::hash(vocab).to_hex().to_string());
+    Ok(doc.to_string())
+}
