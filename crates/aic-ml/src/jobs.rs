@@ -327,6 +327,21 @@ pub fn train_text_match(
         runtime: RUNTIME.into(),
     }];
     let _ = dataset_id;
+    let mut scorecards = scorecards;
+    let (dev_raw, _) = aic_data::corpora::wikiqa_split(&wikiqa_dir.join("dev"))
+        .map_err(crate::data::DataError::Io)?;
+    let (position, count) = answer::baselines(&dev_raw, 1);
+    for (name, report) in [
+        ("baseline-list-position", position),
+        ("baseline-shared-word-count", count),
+    ] {
+        let mut card = scorecards[0].clone();
+        card.model = name.into();
+        card.weights_blake3 = String::new();
+        card.architecture = "baseline".into();
+        card.ranking = Some(report);
+        scorecards.push(card);
+    }
     Ok(Trained {
         weights,
         outcome,

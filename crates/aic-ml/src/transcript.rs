@@ -82,7 +82,14 @@ pub fn prove(entries: &[Entry], index: usize) -> Option<Proof> {
     while level.len() > 1 {
         let sibling = if i.is_multiple_of(2) { i + 1 } else { i - 1 };
         if let Some(s) = level.get(sibling) {
-            path.push((if i.is_multiple_of(2) { Side::Right } else { Side::Left }, *s));
+            path.push((
+                if i.is_multiple_of(2) {
+                    Side::Right
+                } else {
+                    Side::Left
+                },
+                *s,
+            ));
         }
         level = level
             .chunks(2)

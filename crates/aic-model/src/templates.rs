@@ -42,7 +42,7 @@ fn float(default: f64, min: f64, max: f64, description: &str) -> ParamSpec {
     }
 }
 
-fn training(epochs: i64, learning_rate: f64) -> BTreeMap<String, ParamSpec> {
+fn training(epochs: i64, learning_rate: f64, weight_decay: f64) -> BTreeMap<String, ParamSpec> {
     let lr_schedule = ParamSpec {
         kind: ParamType::String,
         default: ParamValue::String("cosine".into()),
@@ -215,9 +215,9 @@ pub fn template(task: Task) -> Manifest {
                     architecture: BTreeMap::from([
                         ("channels".into(), int(64, 8, 512, "Channels of every separable block.")),
                         ("blocks".into(), int(4, 1, 8, "Depthwise-separable blocks.")),
-                        ("stem_stride".into(), int(2, 1, 4, "Stride of the stem convolution in time and frequency.")),
+                        ("stem_stride".into(), int(4, 1, 4, "Stride of the stem convolution in time and frequency (4 gives 26 x 10 maps from 101 x 40 frames, the map size of Hello Edge's DS-CNN).")),
                     ]),
-                    training: training(30, 1e-2),
+                    training: training(30, 1e-2, 1e-4),
                 },
                 runtime: runtime(256),
                 data: DataFormat {
@@ -262,7 +262,7 @@ pub fn template(task: Task) -> Manifest {
                         ("filters".into(), int(64, 8, 1024, "Filters of the width-3 convolutional encoder.")),
                         ("hidden".into(), int(64, 8, 1024, "Hidden units of the scoring MLP.")),
                     ]),
-                    training: training(10, 2e-3),
+                    training: training(6, 3e-4, 0.1),
                 },
                 runtime: runtime(512),
                 data: DataFormat {
@@ -314,7 +314,7 @@ pub fn template(task: Task) -> Manifest {
                         ("hidden_dim".into(), int(128, 1, 8192, "Width of each hidden layer.")),
                         ("layers".into(), int(2, 1, 16, "Hidden layers.")),
                     ]),
-                    training: training(20, 1e-3),
+                    training: training(20, 1e-3, 1e-4),
                 },
                 runtime: runtime(64),
                 data: DataFormat {

@@ -147,14 +147,14 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
         for card in &trained.scorecards {
             if let Some(c) = &card.classification {
                 println!(
-                    "{} {}: accuracy {:.4}, macro-F1 {:.4} ({} examples)",
-                    card.dataset, card.split, c.accuracy, c.macro_f1, c.count
+                    "{} on {} {}: accuracy {:.4}, macro-F1 {:.4} ({} examples)",
+                    card.model, card.dataset, card.split, c.accuracy, c.macro_f1, c.count
                 );
             }
             if let Some(r) = &card.ranking {
                 println!(
-                    "{} {}: MAP {:.4}, MRR {:.4} ({} questions)",
-                    card.dataset, card.split, r.map, r.mrr, r.questions
+                    "{} on {} {}: MAP {:.4}, MRR {:.4} ({} questions)",
+                    card.model, card.dataset, card.split, r.map, r.mrr, r.questions
                 );
             }
         }

@@ -10,7 +10,7 @@ use burn::module::{Module, Param};
 use burn::tensor::{activation::relu, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::layers::{kaiming, Dense};
+use crate::layers::Dense;
 use crate::rng::Rng;
 
 /// Number of overlap features.
@@ -75,8 +75,12 @@ impl TextMatchCnn {
             TensorData::new(emb_values, [config.vocab, config.embed]),
             device,
         ));
-        let mut bilinear = kaiming(rng, [f, f], f, device);
-        bilinear = bilinear.map(|t| t.mul_scalar(0.1));
+        // Small initial agreement weights: uniform in +-0.1 * sqrt(6 / f).
+        let bound = 0.1 * (6.0 / f as f64).sqrt() as f32;
+        let bilinear = Param::from_tensor(Tensor::from_data(
+            TensorData::new(rng.uniform_vec(f * f, bound), [f, f]),
+            device,
+        ));
         let idf = Param::from_tensor(Tensor::from_data(
             TensorData::new(idf, [config.vocab]),
             device,
@@ -137,6 +141,7 @@ impl TextMatchCnn {
         let idf = self
             .idf
             .val()
+            .detach()
             .select(0, question.reshape([b * lq]))
             .reshape([b, lq])
             * qmask.clone();
