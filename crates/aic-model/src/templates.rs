@@ -72,7 +72,7 @@ fn training(epochs: i64, learning_rate: f64, weight_decay: f64) -> BTreeMap<Stri
         (
             "weight_decay".into(),
             float(
-                1e-4,
+                weight_decay,
                 0.0,
                 1.0,
                 "Decoupled (AdamW) weight decay on matrices and kernels.",
@@ -262,7 +262,7 @@ pub fn template(task: Task) -> Manifest {
                         ("filters".into(), int(64, 8, 1024, "Filters of the width-3 convolutional encoder.")),
                         ("hidden".into(), int(64, 8, 1024, "Hidden units of the scoring MLP.")),
                     ]),
-                    training: training(6, 3e-4, 0.1),
+                    training: training(6, 3e-4, 1e-4),
                 },
                 runtime: runtime(512),
                 data: DataFormat {
