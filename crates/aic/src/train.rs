@@ -111,6 +111,7 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
     if let Some(vocab) = &trained.vocabulary {
         filled = name_vocabulary(&filled, vocab)?;
     }
+    filled = pin_architecture(&filled, &manifest, &params)?;
     std::fs::write(&manifest_path, filled)
         .with_context(|| format!("writing {}", manifest_path.display()))?;
     if let Some(vocab) = &trained.vocabulary {
@@ -180,5 +181,29 @@ fn name_vocabulary(manifest: &str, vocab: &[u8]) -> Result<String> {
         .context("[data.featurizer] is missing")?;
     featurizer["vocab_size"] = toml_edit::value(i64::from(size));
     featurizer["vocab_blake3"] = toml_edit::value(blake3::hash(vocab).to_hex().to_string());
+    Ok(doc.to_string())
+}
+
+/// Records the architecture hyperparameters the weights were trained with as the defaults of
+/// `[parameters.architecture]`: the weights' shapes depend on them, so whoever loads the package
+/// later must build the same network.
+fn pin_architecture(
+    manifest_text: &str,
+    manifest: &aic_model::Manifest,
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<String> {
+    let mut doc: toml_edit::DocumentMut = manifest_text.parse().context("parsing the manifest")?;
+    for name in manifest.parameters.architecture.keys() {
+        let Some(value) = params.get(name) else {
+            continue;
+        };
+        let item = match value {
+            ParamValue::Bool(b) => toml_edit::value(*b),
+            ParamValue::Int(i) => toml_edit::value(*i),
+            ParamValue::Float(f) => toml_edit::value(*f),
+            ParamValue::String(s) => toml_edit::value(s.clone()),
+        };
+        doc["parameters"]["architecture"][name.as_str()]["default"] = item;
+    }
     Ok(doc.to_string())
 }
