@@ -66,6 +66,6 @@ fn every_error_is_reported() {
 fn values_read_from_toml_too() {
     let m = template(Task::TextMatching);
     let v: BTreeMap<String, ParamValue> =
-        toml::from_str("embedding_dim = 64\nlearning_rate = 0.01\n").unwrap();
+        toml::from_str("embed = 64\nlearning_rate = 0.01\n").unwrap();
     assert_eq!(validate_params(&m, &v), Ok(()));
 }
