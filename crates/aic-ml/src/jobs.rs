@@ -300,7 +300,6 @@ pub fn train_text_match(
     let vocab = data.params.id_space() as usize;
     let config = text_config(params, vocab, tok.max_len as usize)?;
     let cfg = train_config(params)?;
-    let dataset_id = dir_id(&wikiqa_dir.join("train"), |_| true)?;
     let device = Device::flex().autodiff();
     let idf = answer::idf_table(&data.train, vocab);
     let model = TextMatchCnn::new(&config, idf, &mut Rng::stream(cfg.seed, "init"), &device);
@@ -326,7 +325,6 @@ pub fn train_text_match(
         ranking: Some(report),
         runtime: RUNTIME.into(),
     }];
-    let _ = dataset_id;
     let mut scorecards = scorecards;
     let (dev_raw, _) = aic_data::corpora::wikiqa_split(&wikiqa_dir.join("dev"))
         .map_err(crate::data::DataError::Io)?;

@@ -36,6 +36,18 @@ fn node(left: &blake3::Hash, right: &blake3::Hash) -> blake3::Hash {
     h.finalize()
 }
 
+/// The level above `level`: pairs hashed together, an odd last node carried up unchanged.
+fn parent_level(level: &[blake3::Hash]) -> Vec<blake3::Hash> {
+    level
+        .chunks(2)
+        .map(|pair| match pair {
+            [l, r] => node(l, r),
+            [single] => *single,
+            _ => unreachable!("chunks(2)"),
+        })
+        .collect()
+}
+
 /// The Merkle root of a transcript (`None` when empty).
 pub fn root(entries: &[Entry]) -> Option<blake3::Hash> {
     let mut level: Vec<blake3::Hash> = entries.iter().map(leaf).collect();
@@ -43,14 +55,7 @@ pub fn root(entries: &[Entry]) -> Option<blake3::Hash> {
         return None;
     }
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node(l, r),
-                [single] => *single,
-                _ => unreachable!("chunks(2)"),
-            })
-            .collect();
+        level = parent_level(&level);
     }
     level.first().copied()
 }
@@ -91,14 +96,7 @@ pub fn prove(entries: &[Entry], index: usize) -> Option<Proof> {
                 *s,
             ));
         }
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node(l, r),
-                [single] => *single,
-                _ => unreachable!("chunks(2)"),
-            })
-            .collect();
+        level = parent_level(&level);
         i /= 2;
     }
     Some(Proof { path })
