@@ -90,6 +90,7 @@ pub(crate) fn float_storage_as_f32(tensor: &FlexTensor) -> Cow<'_, [f32]> {
 
 pub mod activation;
 pub mod attention;
+pub mod batch_norm;
 pub mod binary;
 mod bool;
 pub mod cat;
@@ -97,8 +98,10 @@ pub mod comparison;
 #[macro_use]
 mod conv_common;
 pub mod conv;
+pub mod conv_backward;
 pub mod conv_transpose;
 pub mod cumulative;
+mod det;
 pub mod deform_conv;
 pub mod expand;
 #[cfg(feature = "fft")]
@@ -114,6 +117,7 @@ pub mod matmul;
 mod module;
 pub mod pool;
 mod qtensor;
+pub mod reference;
 pub mod reduce;
 pub mod repeat_dim;
 pub mod slice;
