@@ -7,7 +7,7 @@
 //! ops are the same flex kernels in both.
 //!
 //! ```text
-//! cargo run --release -p aic-ml --example flex_ops [-- ITERATIONS]
+//! cargo run --release -p aic-ml --example flex_ops [-- ITERATIONS] [--breakdown] [--after-only]
 //! cargo run --release -p aic-ml --features flex-rayon --example flex_ops
 //! ```
 #![allow(missing_docs, clippy::print_stdout)]
@@ -103,8 +103,13 @@ impl Conv {
 }
 
 fn main() {
-    let iters: usize = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let breakdown = args.iter().any(|a| a == "--breakdown");
+    // For profiling: run only the fast paths ("before" is reported as 0).
+    let after_only = args.iter().any(|a| a == "--after-only");
+    let iters: usize = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
         .map(|s| s.parse().expect("ITERATIONS"))
         .unwrap_or(11);
     let (n, c, h, w) = (64, 64, 51, 20);
@@ -136,18 +141,65 @@ fn main() {
     ];
 
     println!("median of {iters} runs, ms (rayon threads: {})", threads());
-    println!("{:<40} {:>10} {:>10} {:>8}", "op", "before", "after", "speedup");
+    println!(
+        "{:<40} {:>10} {:>10} {:>8}",
+        "op", "before", "after", "speedup"
+    );
     for conv in &convs {
         let g = random(&conv.forward().layout().shape().to_vec(), 10);
-        let before = median_ms(iters, || {
-            let _ = conv.forward();
-            conv.backward_default(&g);
-        });
+        let before = if after_only {
+            0.0
+        } else {
+            median_ms(iters, || {
+                let _ = conv.forward();
+                conv.backward_default(&g);
+            })
+        };
         let after = median_ms(iters, || {
             let _ = conv.forward();
             conv.backward_fast(&g);
         });
         report(conv.name, before, after);
+        if breakdown {
+            let fwd = median_ms(iters, || {
+                let _ = conv.forward();
+            });
+            println!("  forward {fwd:.1}");
+            let (x, w, b, o) = (&conv.x, &conv.w, &conv.b, &conv.options);
+            if conv.x_grad {
+                let before = median_ms(iters, || {
+                    let _ = reference::conv2d_x_backward::<Flex>(
+                        x.clone(),
+                        w.clone(),
+                        g.clone(),
+                        o.clone(),
+                    );
+                });
+                let after = median_ms(iters, || {
+                    let _ = Flex::conv2d_x_backward(x.clone(), w.clone(), g.clone(), o.clone());
+                });
+                report("  x grad", before, after);
+            }
+            let before = median_ms(iters, || {
+                let _ = reference::conv2d_weight_backward::<Flex>(
+                    x.clone(),
+                    w.clone(),
+                    g.clone(),
+                    o.clone(),
+                );
+            });
+            let after = median_ms(iters, || {
+                let _ = Flex::conv2d_weight_backward(x.clone(), w.clone(), g.clone(), o.clone());
+            });
+            report("  weight grad", before, after);
+            let before = median_ms(iters, || {
+                let _ = reference::conv2d_bias_backward::<Flex>(x.clone(), b.clone(), g.clone());
+            });
+            let after = median_ms(iters, || {
+                let _ = Flex::conv2d_bias_backward(x.clone(), b.clone(), g.clone());
+            });
+            report("  bias grad", before, after);
+        }
     }
 
     let x = random(&[n, c, h, w], 11);
@@ -155,17 +207,22 @@ fn main() {
     let beta = random(&[c], 13);
     let g = random(&[n, c, h, w], 14);
     let eps = 1e-5;
-    let before = median_ms(iters, || {
-        let f = reference::batch_norm_train::<Flex>(x.clone(), gamma.clone(), beta.clone(), eps);
-        let _ = reference::batch_norm_train_backward::<Flex>(
-            x.clone(),
-            gamma.clone(),
-            f.mean,
-            f.variance,
-            eps,
-            g.clone(),
-        );
-    });
+    let before = if after_only {
+        0.0
+    } else {
+        median_ms(iters, || {
+            let f =
+                reference::batch_norm_train::<Flex>(x.clone(), gamma.clone(), beta.clone(), eps);
+            let _ = reference::batch_norm_train_backward::<Flex>(
+                x.clone(),
+                gamma.clone(),
+                f.mean,
+                f.variance,
+                eps,
+                g.clone(),
+            );
+        })
+    };
     let after = median_ms(iters, || {
         let f = Flex::batch_norm_train(x.clone(), gamma.clone(), beta.clone(), eps);
         let _ = Flex::batch_norm_train_backward(

@@ -72,7 +72,10 @@ fn to_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-fn encode_map(entries: Vec<(String, &NamedTensor)>, metadata: Option<HashMap<String, String>>) -> Vec<u8> {
+fn encode_map(
+    entries: Vec<(String, &NamedTensor)>,
+    metadata: Option<HashMap<String, String>>,
+) -> Vec<u8> {
     let buffers: Vec<(String, Vec<usize>, Vec<u8>)> = entries
         .into_iter()
         .map(|(name, t)| (name, t.shape.clone(), to_bytes(&t.values)))
@@ -88,8 +91,11 @@ fn encode_map(entries: Vec<(String, &NamedTensor)>, metadata: Option<HashMap<Str
     safetensors::serialize(views, metadata).expect("serializing in-memory tensors cannot fail")
 }
 
-fn decode_map(bytes: &[u8]) -> Result<(TensorMap, Option<HashMap<String, String>>), CheckpointError> {
-    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
+fn decode_map(
+    bytes: &[u8],
+) -> Result<(TensorMap, Option<HashMap<String, String>>), CheckpointError> {
+    let (_, meta) =
+        SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
     let mut out = TensorMap::new();
     for (name, view) in st.tensors() {
@@ -101,7 +107,13 @@ fn decode_map(bytes: &[u8]) -> Result<(TensorMap, Option<HashMap<String, String>
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        out.insert(name, NamedTensor { shape: view.shape().to_vec(), values });
+        out.insert(
+            name,
+            NamedTensor {
+                shape: view.shape().to_vec(),
+                values,
+            },
+        );
     }
     Ok((out, meta.metadata().clone()))
 }
@@ -128,7 +140,8 @@ impl Checkpoint {
             .as_ref()
             .and_then(|m| m.get(STATE_KEY))
             .ok_or_else(|| CheckpointError::State("absent".into()))?;
-        let progress: Progress = serde_json::from_str(state).map_err(|e| CheckpointError::State(e.to_string()))?;
+        let progress: Progress =
+            serde_json::from_str(state).map_err(|e| CheckpointError::State(e.to_string()))?;
         let (mut model, mut optimizer) = (TensorMap::new(), TensorMap::new());
         for (name, t) in tensors {
             if let Some(k) = name.strip_prefix(MODEL_PREFIX) {
@@ -139,7 +152,11 @@ impl Checkpoint {
                 return Err(CheckpointError::Name(name));
             }
         }
-        Ok(Self { progress, model, optimizer })
+        Ok(Self {
+            progress,
+            model,
+            optimizer,
+        })
     }
 
     /// BLAKE3 of the canonical bytes.
@@ -164,12 +181,37 @@ mod tests {
 
     fn sample() -> Checkpoint {
         let mut model = TensorMap::new();
-        model.insert("b.weight".into(), NamedTensor { shape: vec![2, 2], values: vec![1.0, 2.0, 3.0, 4.0] });
-        model.insert("a.bias".into(), NamedTensor { shape: vec![2], values: vec![0.5, -0.5] });
+        model.insert(
+            "b.weight".into(),
+            NamedTensor {
+                shape: vec![2, 2],
+                values: vec![1.0, 2.0, 3.0, 4.0],
+            },
+        );
+        model.insert(
+            "a.bias".into(),
+            NamedTensor {
+                shape: vec![2],
+                values: vec![0.5, -0.5],
+            },
+        );
         let mut optimizer = TensorMap::new();
-        optimizer.insert("a.bias.m".into(), NamedTensor { shape: vec![2], values: vec![0.0, 0.1] });
+        optimizer.insert(
+            "a.bias.m".into(),
+            NamedTensor {
+                shape: vec![2],
+                values: vec![0.0, 0.1],
+            },
+        );
         Checkpoint {
-            progress: Progress { step: 7, epoch: 1, batch: 3, best_metric: Some(0.5), best_epoch: Some(0), epochs_without_improvement: 0 },
+            progress: Progress {
+                step: 7,
+                epoch: 1,
+                batch: 3,
+                best_metric: Some(0.5),
+                best_epoch: Some(0),
+                epochs_without_improvement: 0,
+            },
             model,
             optimizer,
         }
@@ -196,9 +238,15 @@ mod tests {
 
     #[test]
     fn garbage_is_refused() {
-        assert!(matches!(Checkpoint::decode(b"not safetensors"), Err(CheckpointError::Format(_))));
+        assert!(matches!(
+            Checkpoint::decode(b"not safetensors"),
+            Err(CheckpointError::Format(_))
+        ));
         let weights = encode_weights(&sample().model);
-        assert!(matches!(Checkpoint::decode(&weights), Err(CheckpointError::State(_))));
+        assert!(matches!(
+            Checkpoint::decode(&weights),
+            Err(CheckpointError::State(_))
+        ));
         assert_eq!(decode_weights(&weights).unwrap(), sample().model);
     }
 }

@@ -13,7 +13,12 @@ use crate::rng::Rng;
 
 /// Kaiming-uniform initial values (`bound = sqrt(6 / fan_in)`, for ReLU layers) drawn from our
 /// own generator.
-pub fn kaiming<const D: usize>(rng: &mut Rng, shape: [usize; D], fan_in: usize, device: &Device) -> Param<Tensor<D>> {
+pub fn kaiming<const D: usize>(
+    rng: &mut Rng,
+    shape: [usize; D],
+    fan_in: usize,
+    device: &Device,
+) -> Param<Tensor<D>> {
     let n: usize = shape.iter().product();
     let bound = (6.0 / fan_in as f64).sqrt() as f32;
     let data = TensorData::new(rng.uniform_vec(n, bound), shape);
@@ -21,7 +26,11 @@ pub fn kaiming<const D: usize>(rng: &mut Rng, shape: [usize; D], fan_in: usize, 
 }
 
 /// A parameter of constant value.
-pub fn constant<const D: usize>(value: f32, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+pub fn constant<const D: usize>(
+    value: f32,
+    shape: [usize; D],
+    device: &Device,
+) -> Param<Tensor<D>> {
     Param::from_tensor(Tensor::<D>::ones(shape, device).mul_scalar(value))
 }
 
@@ -99,7 +108,11 @@ impl BatchNorm {
             upd(&self.running_var, var.detach());
             y
         } else {
-            let mean = self.running_mean.value().to_device(&device).unsqueeze::<2>();
+            let mean = self
+                .running_mean
+                .value()
+                .to_device(&device)
+                .unsqueeze::<2>();
             let var = self.running_var.value().to_device(&device).unsqueeze::<2>();
             let scale = var.add_scalar(BN_EPS).sqrt().recip() * self.gamma.val().unsqueeze::<2>();
             (x - mean) * scale + self.beta.val().unsqueeze::<2>()
@@ -129,7 +142,10 @@ impl Depthwise3x3 {
     /// Applies the convolution.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, h, w, c] = x.dims();
-        let padded = x.pad([(1, 1), (1, 1), (0, 0)], burn::tensor::ops::PadMode::Constant(0.0));
+        let padded = x.pad(
+            [(1, 1), (1, 1), (0, 0)],
+            burn::tensor::ops::PadMode::Constant(0.0),
+        );
         let kernel = self.weight.val();
         let mut acc = self.bias.val().reshape([1, 1, 1, c]);
         for k in 0..9 {
@@ -158,7 +174,13 @@ pub struct Stem {
 
 impl Stem {
     /// Kaiming-initialized.
-    pub fn new(rng: &mut Rng, kernel: [usize; 2], stride: [usize; 2], channels: usize, device: &Device) -> Self {
+    pub fn new(
+        rng: &mut Rng,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        channels: usize,
+        device: &Device,
+    ) -> Self {
         let fan_in = kernel[0] * kernel[1];
         Self {
             weight: kaiming(rng, [fan_in, channels], fan_in, device),
@@ -186,7 +208,9 @@ impl Stem {
         let pw = pad(w, ow, kw, self.stride[1]);
         let x = x.pad([ph, pw], burn::tensor::ops::PadMode::Constant(0.0));
         // [b, oh, W, kh] -> [b, oh, ow, kh, kw]
-        let cols = x.unfold::<4, _>(1, kh, self.stride[0]).unfold::<5, _>(2, kw, self.stride[1]);
+        let cols = x
+            .unfold::<4, _>(1, kh, self.stride[0])
+            .unfold::<5, _>(2, kw, self.stride[1]);
         let cols = cols.reshape([b * oh * ow, kh * kw]);
         let c = self.bias.dims()[0];
         let y = cols.matmul(self.weight.val()) + self.bias.val().unsqueeze::<2>();

@@ -22,7 +22,11 @@ pub struct ClassificationReport {
 
 /// Scores predictions against labels. Labels and predictions at or above `classes` are a
 /// caller bug and panic.
-pub fn classification(labels: &[usize], predictions: &[usize], classes: usize) -> ClassificationReport {
+pub fn classification(
+    labels: &[usize],
+    predictions: &[usize],
+    classes: usize,
+) -> ClassificationReport {
     assert_eq!(labels.len(), predictions.len(), "one prediction per label");
     let mut confusion = vec![vec![0u64; classes]; classes];
     for (&y, &p) in labels.iter().zip(predictions) {
@@ -42,8 +46,16 @@ pub fn classification(labels: &[usize], predictions: &[usize], classes: usize) -
         f1s.push(if denom == 0.0 { 0.0 } else { 2.0 * tp / denom });
     }
     ClassificationReport {
-        accuracy: if count == 0 { 0.0 } else { correct as f64 / count as f64 },
-        macro_f1: if f1s.is_empty() { 0.0 } else { f1s.iter().sum::<f64>() / f1s.len() as f64 },
+        accuracy: if count == 0 {
+            0.0
+        } else {
+            correct as f64 / count as f64
+        },
+        macro_f1: if f1s.is_empty() {
+            0.0
+        } else {
+            f1s.iter().sum::<f64>() / f1s.len() as f64
+        },
         confusion,
         count,
     }
@@ -107,7 +119,10 @@ mod tests {
     #[test]
     fn classification_counts() {
         let r = classification(&[0, 0, 1, 1, 2], &[0, 1, 1, 1, 0], 3);
-        assert_eq!(r.confusion, vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 0]]);
+        assert_eq!(
+            r.confusion,
+            vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 0]]
+        );
         assert!((r.accuracy - 0.6).abs() < 1e-12);
         // F1: class 0: 2*1/(2+2)=0.5; class 1: 2*2/(2+3)=0.8; class 2: 0.
         assert!((r.macro_f1 - (0.5 + 0.8 + 0.0) / 3.0).abs() < 1e-12);

@@ -31,7 +31,13 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
-        Self { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weight_decay: 1e-4, clip_norm: 5.0 }
+        Self {
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            weight_decay: 1e-4,
+            clip_norm: 5.0,
+        }
     }
 }
 
@@ -57,7 +63,11 @@ pub struct AdamW {
 impl AdamW {
     /// A fresh optimizer.
     pub fn new(config: AdamWConfig) -> Self {
-        Self { config, step: 0, state: BTreeMap::new() }
+        Self {
+            config,
+            step: 0,
+            state: BTreeMap::new(),
+        }
     }
 
     /// The hyperparameters.
@@ -137,15 +147,23 @@ impl ModuleMapper for Mapper<'_> {
             m: Tensor::zeros([n], &value.device()),
             v: Tensor::zeros([n], &value.device()),
         });
-        let m = moments.m.mul_scalar(cfg.beta1).add(grad.clone().mul_scalar(1.0 - cfg.beta1));
-        let v = moments.v.mul_scalar(cfg.beta2).add(grad.square().mul_scalar(1.0 - cfg.beta2));
+        let m = moments
+            .m
+            .mul_scalar(cfg.beta1)
+            .add(grad.clone().mul_scalar(1.0 - cfg.beta1));
+        let v = moments
+            .v
+            .mul_scalar(cfg.beta2)
+            .add(grad.square().mul_scalar(1.0 - cfg.beta2));
         let t = self.opt.step as i32;
         let bc1 = 1.0 - f64::from(cfg.beta1).powi(t);
         let bc2 = 1.0 - f64::from(cfg.beta2).powi(t);
-        let update = m
-            .clone()
-            .div_scalar(bc1 as f32)
-            .div(v.clone().div_scalar(bc2 as f32).sqrt().add_scalar(cfg.epsilon));
+        let update = m.clone().div_scalar(bc1 as f32).div(
+            v.clone()
+                .div_scalar(bc2 as f32)
+                .sqrt()
+                .add_scalar(cfg.epsilon),
+        );
         // p <- p - lr * (update + wd * p), decay only on matrices and kernels.
         let value = if D >= 2 && cfg.weight_decay > 0.0 {
             value.mul_scalar(1.0 - (self.lr as f32) * cfg.weight_decay)

@@ -35,7 +35,12 @@ mod tests {
 
     #[test]
     fn warmup_then_decay_to_floor() {
-        let s = Schedule { peak: 1.0, warmup: 10, total: 110, floor: 0.1 };
+        let s = Schedule {
+            peak: 1.0,
+            warmup: 10,
+            total: 110,
+            floor: 0.1,
+        };
         assert!((s.rate(0) - 0.1).abs() < 1e-12);
         assert!((s.rate(9) - 1.0).abs() < 1e-12);
         assert!((s.rate(10) - 1.0).abs() < 1e-12);

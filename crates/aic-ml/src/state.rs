@@ -59,14 +59,22 @@ pub fn collect<M: Module>(module: &M) -> TensorMap {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             let tensor = param.val();
             let data = tensor.to_data();
-            let values = data.try_into_vec_as::<f32>().expect("float tensor casts to f32");
+            let values = data
+                .try_into_vec_as::<f32>()
+                .expect("float tensor casts to f32");
             self.out.insert(
                 self.path.join("."),
-                NamedTensor { shape: tensor.dims().to_vec(), values },
+                NamedTensor {
+                    shape: tensor.dims().to_vec(),
+                    values,
+                },
             );
         }
     }
-    let mut c = Collector { out: TensorMap::new(), path: Vec::new() };
+    let mut c = Collector {
+        out: TensorMap::new(),
+        path: Vec::new(),
+    };
     module.visit(&mut c);
     c.out
 }
@@ -78,7 +86,11 @@ pub fn apply<M: Module>(module: M, tensors: &TensorMap) -> Result<M, StateError>
         match tensors.get(path) {
             None => return Err(StateError::Missing(path.clone())),
             Some(t) if &t.shape != shape => {
-                return Err(StateError::Shape { path: path.clone(), expected: shape.clone(), found: t.shape.clone() })
+                return Err(StateError::Shape {
+                    path: path.clone(),
+                    expected: shape.clone(),
+                    found: t.shape.clone(),
+                })
             }
             Some(_) => {}
         }
@@ -105,14 +117,18 @@ pub fn apply<M: Module>(module: M, tensors: &TensorMap) -> Result<M, StateError>
             };
             let device = tensor.device();
             let required = tensor.is_require_grad();
-            let mut value = Tensor::<D>::from_data(TensorData::new(t.values.clone(), t.shape.clone()), &device);
+            let mut value =
+                Tensor::<D>::from_data(TensorData::new(t.values.clone(), t.shape.clone()), &device);
             if required {
                 value = value.require_grad();
             }
             Param::from_mapped_value(id, value, mapper)
         }
     }
-    Ok(module.map(&mut Writer { tensors, path: Vec::new() }))
+    Ok(module.map(&mut Writer {
+        tensors,
+        path: Vec::new(),
+    }))
 }
 
 fn collect_shapes<M: Module>(module: &M) -> BTreeMap<String, Vec<usize>> {
@@ -128,10 +144,14 @@ fn collect_shapes<M: Module>(module: &M) -> BTreeMap<String, Vec<usize>> {
             self.path.pop();
         }
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.out.insert(self.path.join("."), param.shape().dims::<D>().to_vec());
+            self.out
+                .insert(self.path.join("."), param.shape().dims::<D>().to_vec());
         }
     }
-    let mut s = Shapes { out: BTreeMap::new(), path: Vec::new() };
+    let mut s = Shapes {
+        out: BTreeMap::new(),
+        path: Vec::new(),
+    };
     module.visit(&mut s);
     s.out
 }

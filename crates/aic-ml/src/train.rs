@@ -108,7 +108,9 @@ pub enum Event {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TrainError {
     /// The loss or the gradient norm became NaN or infinite; the step was not applied.
-    #[error("loss is not finite at step {step} (epoch {epoch}): loss {loss}, gradient norm {grad_norm}")]
+    #[error(
+        "loss is not finite at step {step} (epoch {epoch}): loss {loss}, gradient norm {grad_norm}"
+    )]
     NonFinite {
         /// Step that diverged.
         step: u64,
@@ -176,7 +178,11 @@ struct Run<M> {
 impl<'a, T: Task> Trainer<'a, T> {
     /// A trainer. `device` must be an autodiff device.
     pub fn new(task: &'a T, config: TrainConfig, device: Device) -> Self {
-        Self { task, config, device }
+        Self {
+            task,
+            config,
+            device,
+        }
     }
 
     /// Batches in one epoch.
@@ -217,7 +223,11 @@ impl<'a, T: Task> Trainer<'a, T> {
     pub fn replay(&self, model: T::Model, from: &Checkpoint) -> Result<Checkpoint, TrainError> {
         let k = self.config.checkpoint_every.max(1);
         let until = (from.progress.step / k + 1) * k;
-        Ok(self.run_until(model, Some(from), Some(until), &mut |_, _| Control::Continue)?.last)
+        Ok(self
+            .run_until(model, Some(from), Some(until), &mut |_, _| {
+                Control::Continue
+            })?
+            .last)
     }
 
     fn run_until(
@@ -261,7 +271,14 @@ impl<'a, T: Task> Trainer<'a, T> {
             let c = self.snapshot(&run);
             let id = c.id();
             transcript.push((0, id));
-            if on_event(&Event::Checkpoint { step: 0, id: id.to_hex().to_string() }, Some(&c)) == Control::Stop {
+            if on_event(
+                &Event::Checkpoint {
+                    step: 0,
+                    id: id.to_hex().to_string(),
+                },
+                Some(&c),
+            ) == Control::Stop
+            {
                 return Ok(self.outcome(run, transcript));
             }
         }
@@ -327,7 +344,9 @@ impl<'a, T: Task> Trainer<'a, T> {
                 epoch_loss = (0.0, 0);
                 run.progress.epoch += 1;
                 run.progress.batch = 0;
-                if self.config.patience > 0 && run.progress.epochs_without_improvement >= self.config.patience {
+                if self.config.patience > 0
+                    && run.progress.epochs_without_improvement >= self.config.patience
+                {
                     early = true;
                     // Early stopping ends the run: no further epochs.
                     run.progress.epoch = self.config.epochs;
@@ -339,10 +358,21 @@ impl<'a, T: Task> Trainer<'a, T> {
                 let c = self.snapshot(&run);
                 let id = c.id();
                 transcript.push((run.progress.step, id));
-                stop |= on_event(&Event::Checkpoint { step: run.progress.step, id: id.to_hex().to_string() }, Some(&c)) == Control::Stop;
+                stop |= on_event(
+                    &Event::Checkpoint {
+                        step: run.progress.step,
+                        id: id.to_hex().to_string(),
+                    },
+                    Some(&c),
+                ) == Control::Stop;
             }
             if early {
-                on_event(&Event::EarlyStop { epoch: run.progress.epoch }, None);
+                on_event(
+                    &Event::EarlyStop {
+                        epoch: run.progress.epoch,
+                    },
+                    None,
+                );
             }
             if stop {
                 break;
@@ -354,15 +384,28 @@ impl<'a, T: Task> Trainer<'a, T> {
     fn outcome(&self, run: Run<T::Model>, transcript: Vec<(u64, blake3::Hash)>) -> Outcome {
         let last = self.snapshot(&run);
         let best_model = run.best_model.unwrap_or_else(|| last.model.clone());
-        Outcome { last, best_model, transcript }
+        Outcome {
+            last,
+            best_model,
+            transcript,
+        }
     }
 
     fn snapshot(&self, run: &Run<T::Model>) -> Checkpoint {
         let mut optimizer = TensorMap::new();
         for (path, m) in &run.optim.state {
             for (suffix, t) in [("m", &m.m), ("v", &m.v)] {
-                let values = t.to_data().try_into_vec_as::<f32>().expect("float tensor casts to f32");
-                optimizer.insert(format!("{path}.{suffix}"), NamedTensor { shape: vec![values.len()], values });
+                let values = t
+                    .to_data()
+                    .try_into_vec_as::<f32>()
+                    .expect("float tensor casts to f32");
+                optimizer.insert(
+                    format!("{path}.{suffix}"),
+                    NamedTensor {
+                        shape: vec![values.len()],
+                        values,
+                    },
+                );
             }
         }
         let mut model = state::collect(&run.model);
@@ -371,7 +414,11 @@ impl<'a, T: Task> Trainer<'a, T> {
                 model.insert(format!("best.{k}"), v.clone());
             }
         }
-        Checkpoint { progress: run.progress.clone(), model, optimizer }
+        Checkpoint {
+            progress: run.progress.clone(),
+            model,
+            optimizer,
+        }
     }
 
     fn restore(&self, model: T::Model, c: &Checkpoint) -> Result<Run<T::Model>, TrainError> {
@@ -389,12 +436,20 @@ impl<'a, T: Task> Trainer<'a, T> {
         // One optimizer step per loop step: the step count is the loop's.
         optim.step = c.progress.step;
         for (k, v) in &c.optimizer {
-            let (path, which) = k.rsplit_once('.').ok_or_else(|| state::StateError::Unexpected(k.clone()))?;
-            let t = Tensor::<1>::from_data(burn::tensor::TensorData::new(v.values.clone(), [v.values.len()]), &inner);
-            let entry = optim.state.entry(path.to_string()).or_insert_with(|| Moments {
-                m: Tensor::zeros([v.values.len()], &inner),
-                v: Tensor::zeros([v.values.len()], &inner),
-            });
+            let (path, which) = k
+                .rsplit_once('.')
+                .ok_or_else(|| state::StateError::Unexpected(k.clone()))?;
+            let t = Tensor::<1>::from_data(
+                burn::tensor::TensorData::new(v.values.clone(), [v.values.len()]),
+                &inner,
+            );
+            let entry = optim
+                .state
+                .entry(path.to_string())
+                .or_insert_with(|| Moments {
+                    m: Tensor::zeros([v.values.len()], &inner),
+                    v: Tensor::zeros([v.values.len()], &inner),
+                });
             match which {
                 "m" => entry.m = t,
                 "v" => entry.v = t,

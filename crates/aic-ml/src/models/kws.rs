@@ -27,7 +27,13 @@ pub struct KwsConfig {
 
 impl Default for KwsConfig {
     fn default() -> Self {
-        Self { frames: 101, mels: 40, classes: 10, channels: 64, blocks: 4 }
+        Self {
+            frames: 101,
+            mels: 40,
+            classes: 10,
+            channels: 64,
+            blocks: 4,
+        }
     }
 }
 

@@ -37,7 +37,14 @@ pub struct TextMatchConfig {
 
 impl Default for TextMatchConfig {
     fn default() -> Self {
-        Self { vocab: 30_000, embed: 64, filters: 64, question_len: 24, answer_len: 40, hidden: 64 }
+        Self {
+            vocab: 30_000,
+            embed: 64,
+            filters: 64,
+            question_len: 24,
+            answer_len: 40,
+            hidden: 64,
+        }
     }
 }
 
@@ -64,10 +71,17 @@ impl TextMatchCnn {
         assert_eq!(idf.len(), config.vocab, "one IDF per id");
         let f = config.filters;
         let emb_values = rng.uniform_vec(config.vocab * config.embed, 0.1);
-        let embedding = Param::from_tensor(Tensor::from_data(TensorData::new(emb_values, [config.vocab, config.embed]), device));
+        let embedding = Param::from_tensor(Tensor::from_data(
+            TensorData::new(emb_values, [config.vocab, config.embed]),
+            device,
+        ));
         let mut bilinear = kaiming(rng, [f, f], f, device);
         bilinear = bilinear.map(|t| t.mul_scalar(0.1));
-        let idf = Param::from_tensor(Tensor::from_data(TensorData::new(idf, [config.vocab]), device)).set_require_grad(false);
+        let idf = Param::from_tensor(Tensor::from_data(
+            TensorData::new(idf, [config.vocab]),
+            device,
+        ))
+        .set_require_grad(false);
         Self {
             embedding,
             conv: Dense::new(rng, 3 * config.embed, f, device),
@@ -82,7 +96,11 @@ impl TextMatchCnn {
     fn encode(&self, ids: Tensor<2, Int>) -> Tensor<2> {
         let [b, len] = ids.dims();
         let e = self.embedding.dims()[1];
-        let emb = self.embedding.val().select(0, ids.clone().reshape([b * len])).reshape([b, len, e]);
+        let emb = self
+            .embedding
+            .val()
+            .select(0, ids.clone().reshape([b * len]))
+            .reshape([b, len, e]);
         let padded = emb.pad([(1, 1), (0, 0)], burn::tensor::ops::PadMode::Constant(0.0));
         let windows = Tensor::cat(
             vec![
@@ -95,7 +113,11 @@ impl TextMatchCnn {
         let f = self.conv.bias.dims()[0];
         let h = relu(self.conv.forward(windows.reshape([b * len, 3 * e]))).reshape([b, len, f]);
         // Padding positions cannot win the max: push them far below any ReLU output.
-        let pad = ids.equal_elem(0).float().reshape([b, len, 1]).mul_scalar(-1e4);
+        let pad = ids
+            .equal_elem(0)
+            .float()
+            .reshape([b, len, 1])
+            .mul_scalar(-1e4);
         (h + pad).max_dim(1).reshape([b, f])
     }
 
@@ -106,16 +128,28 @@ impl TextMatchCnn {
         let [_, la] = answer.dims();
         let q = question.clone().float();
         let a = answer.clone().float();
-        let same = (q.clone().reshape([b, lq, 1]) - a.reshape([b, 1, la])).abs().lower_elem(0.5).float();
+        let same = (q.clone().reshape([b, lq, 1]) - a.reshape([b, 1, la]))
+            .abs()
+            .lower_elem(0.5)
+            .float();
         let matched = same.max_dim(2).reshape([b, lq]);
         let qmask = question.clone().greater_equal_elem(FIRST_WORD_ID).float();
-        let idf = self.idf.val().select(0, question.reshape([b * lq])).reshape([b, lq]) * qmask.clone();
+        let idf = self
+            .idf
+            .val()
+            .select(0, question.reshape([b * lq]))
+            .reshape([b, lq])
+            * qmask.clone();
         let hits = matched * qmask.clone();
         let idf_hits = (hits.clone() * idf.clone()).sum_dim(1);
         let f_idf = idf_hits.clone() / idf.sum_dim(1).add_scalar(1e-6);
         let f_plain = hits.sum_dim(1) / qmask.sum_dim(1).add_scalar(1e-6);
         let f_raw = idf_hits.div_scalar(10.0);
-        let f_len = answer.not_equal_elem(0).float().sum_dim(1).div_scalar(la as f32);
+        let f_len = answer
+            .not_equal_elem(0)
+            .float()
+            .sum_dim(1)
+            .div_scalar(la as f32);
         Tensor::cat(vec![f_idf, f_plain, f_raw, f_len], 1).detach()
     }
 
@@ -127,6 +161,8 @@ impl TextMatchCnn {
         let a = self.encode(answer);
         let sim = (q.clone().matmul(self.bilinear.val()) * a.clone()).sum_dim(1);
         let joined = Tensor::cat(vec![q, sim, a, features], 1);
-        self.out.forward(relu(self.hidden.forward(joined))).reshape([b])
+        self.out
+            .forward(relu(self.hidden.forward(joined)))
+            .reshape([b])
     }
 }

@@ -60,7 +60,13 @@ pub fn score(model: &TextMatchCnn, pairs: &Pairs, device: &Device) -> Vec<f32> {
     let mut out = Vec::with_capacity(pairs.len());
     for chunk in all.chunks(EVAL_BATCH) {
         let (q, a) = pairs.gather(chunk, device);
-        out.extend(model.forward(q, a).into_data().try_into_vec_as::<f32>().expect("float tensor casts to f32"));
+        out.extend(
+            model
+                .forward(q, a)
+                .into_data()
+                .try_into_vec_as::<f32>()
+                .expect("float tensor casts to f32"),
+        );
     }
     out
 }
@@ -90,7 +96,9 @@ pub fn idf_table(pairs: &Pairs, vocab: usize) -> Vec<f32> {
         }
     }
     let n = seen.len() as f64;
-    df.iter().map(|&d| (((n + 1.0) / (f64::from(d) + 1.0)).ln() + 1.0) as f32).collect()
+    df.iter()
+        .map(|&d| (((n + 1.0) / (f64::from(d) + 1.0)).ln() + 1.0) as f32)
+        .collect()
 }
 
 /// The answer-selection task.
@@ -113,10 +121,14 @@ impl Task for AnswerTask {
     fn loss(&self, model: &TextMatchCnn, indices: &[usize], device: &Device) -> Tensor<1> {
         let (q, a) = self.train.gather(indices, device);
         let logits = model.forward(q, a);
-        let y: Vec<f32> = indices.iter().map(|&i| if self.train.relevant[i] { 1.0 } else { 0.0 }).collect();
+        let y: Vec<f32> = indices
+            .iter()
+            .map(|&i| if self.train.relevant[i] { 1.0 } else { 0.0 })
+            .collect();
         let y = Tensor::<1>::from_data(TensorData::new(y, [indices.len()]), device);
         // Binary cross-entropy with logits, stable form: max(x, 0) - x y + ln(1 + e^-|x|).
-        let loss = logits.clone().clamp_min(0.0) - logits.clone() * y + logits.abs().neg().exp().add_scalar(1.0).log();
+        let loss = logits.clone().clamp_min(0.0) - logits.clone() * y
+            + logits.abs().neg().exp().add_scalar(1.0).log();
         loss.mean()
     }
 

@@ -28,21 +28,35 @@ impl KeywordTask {
 }
 
 /// Predicted classes of `examples`.
-pub fn predict(config: &KwsConfig, model: &KwsDsCnn, examples: &Examples, device: &Device) -> Vec<usize> {
+pub fn predict(
+    config: &KwsConfig,
+    model: &KwsDsCnn,
+    examples: &Examples,
+    device: &Device,
+) -> Vec<usize> {
     let mut out = Vec::with_capacity(examples.len());
     let all: Vec<usize> = (0..examples.len()).collect();
     for chunk in all.chunks(EVAL_BATCH) {
         let (x, _) = examples.gather(chunk, device);
         let [b, _] = x.dims();
         let logits = model.forward(x.reshape([b, config.frames, config.mels]));
-        let idx = logits.argmax(1).into_data().try_into_vec_as::<i64>().expect("index tensor casts to i64");
+        let idx = logits
+            .argmax(1)
+            .into_data()
+            .try_into_vec_as::<i64>()
+            .expect("index tensor casts to i64");
         out.extend(idx.into_iter().map(|i| i as usize));
     }
     out
 }
 
 /// Accuracy, macro-F1 and confusion matrix of `model` on `examples`.
-pub fn evaluate(config: &KwsConfig, model: &KwsDsCnn, examples: &Examples, device: &Device) -> ClassificationReport {
+pub fn evaluate(
+    config: &KwsConfig,
+    model: &KwsDsCnn,
+    examples: &Examples,
+    device: &Device,
+) -> ClassificationReport {
     let predictions = predict(config, model, examples, device);
     metrics::classification(&examples.labels, &predictions, config.classes)
 }

@@ -14,7 +14,11 @@ pub fn cross_entropy(logits: Tensor<2>, labels: &[usize]) -> Tensor<1> {
     }
     let device = logits.device();
     let target = Tensor::<2>::from_data(TensorData::new(onehot, [b, c]), &device);
-    (log_softmax(logits, 1) * target).sum().neg().div_scalar(b as f32).reshape([1])
+    (log_softmax(logits, 1) * target)
+        .sum()
+        .neg()
+        .div_scalar(b as f32)
+        .reshape([1])
 }
 
 /// Dense examples of equal size, stored row after row.
@@ -53,6 +57,9 @@ impl Examples {
             values.extend_from_slice(&self.values[i * self.row..(i + 1) * self.row]);
         }
         let labels = indices.iter().map(|&i| self.labels[i]).collect();
-        (Tensor::from_data(TensorData::new(values, [indices.len(), self.row]), device), labels)
+        (
+            Tensor::from_data(TensorData::new(values, [indices.len(), self.row]), device),
+            labels,
+        )
     }
 }

@@ -28,7 +28,7 @@ use alloc::vec::Vec;
 use burn_backend::{DType, ops::ConvOptions};
 use burn_std::{Bytes, Shape};
 
-use super::det::{par_chunks_mut, par_map, sum_f64};
+use super::det::{dot_f64, par_chunks_mut, par_map, sum_f64};
 use super::reference;
 use crate::{Flex, FlexTensor, Layout};
 
@@ -107,12 +107,19 @@ impl Geom {
             && g.cin == g.cpg * g.groups
             && g.cout % g.groups == 0
             && g.sh > 0
-            && g.sw > 0;
+            && g.sw > 0
+            && g.kh > 0
+            && g.kw > 0;
         consistent.then_some(g)
     }
 
     fn is_depthwise(&self) -> bool {
         self.groups == self.cin && self.cout == self.cin && self.cpg == 1
+    }
+
+    /// Depthwise with stride 1 and a non-empty output: the flattened kernels.
+    fn is_depthwise_s1(&self) -> bool {
+        self.is_depthwise() && self.sh == 1 && self.sw == 1 && self.out_plane() > 0
     }
 
     /// 1x1, stride 1, no padding: the input planes are the columns.
@@ -210,7 +217,9 @@ pub fn conv2d_x_backward(
         let output_grad = output_grad.into_contiguous();
         let w: &[f32] = weight.storage();
         let go: &[f32] = output_grad.storage();
-        let dx = if g.is_depthwise() {
+        let dx = if g.is_depthwise_s1() {
+            depthwise_s1_x_grad(&g, w, go)
+        } else if g.is_depthwise() {
             depthwise_x_grad(&g, w, go)
         } else {
             gemm_x_grad(&g, w, go)
@@ -235,7 +244,9 @@ pub fn conv2d_weight_backward(
         let output_grad = output_grad.into_contiguous();
         let xs: &[f32] = x.storage();
         let go: &[f32] = output_grad.storage();
-        let dw = if g.is_depthwise() {
+        let dw = if g.is_depthwise_s1() {
+            depthwise_s1_weight_grad(&g, xs, go)
+        } else if g.is_depthwise() {
             depthwise_weight_grad(&g, xs, go)
         } else {
             gemm_weight_grad(&g, xs, go)
@@ -635,6 +646,114 @@ fn depthwise_x_grad(g: &Geom, w: &[f32], go: &[f32]) -> Vec<f32> {
                     }
                 }
             }
+        }
+    });
+    dx
+}
+
+// ----------------------------------------------------------------------------
+// Depthwise, stride 1: flattened padded planes
+// ----------------------------------------------------------------------------
+//
+// With stride 1, copy the input plane into a zero-padded plane of width
+// `wp = ow + (kw - 1) * dw` and the output-gradient plane into a plane of the
+// same width whose extra columns are zero. Every tap `(ki, kj)` then pairs
+// gradient element `p` with padded-input element `p + ki * dh * wp + kj * dw`
+// over the whole flattened plane: one long dot product (weight grad) or axpy
+// (input grad) per tap instead of one short loop per row. Terms that wrap
+// into the next row meet a zero gradient column and contribute nothing.
+
+/// Padded-plane geometry for the stride-1 depthwise kernels:
+/// `(padded rows, padded width, tail)`. The buffer holds
+/// `rows * width + tail` elements so the last tap's window stays in bounds.
+fn padded_dims(g: &Geom) -> (usize, usize, usize) {
+    let hp = g.oh + (g.kh - 1) * g.dh;
+    let wp = g.ow + (g.kw - 1) * g.dw;
+    (hp, wp, (g.kw - 1) * g.dw)
+}
+
+/// Row/column ranges of the real input inside the padded plane:
+/// `(input rows, first padded row, input cols, first padded col)`, where
+/// input row `ih` sits at padded row `ih + ph` (and likewise for columns),
+/// clipped to the padded plane.
+fn interior(g: &Geom, hp: usize, wp: usize) -> (core::ops::Range<usize>, core::ops::Range<usize>) {
+    let rows = 0..g.h.min(hp.saturating_sub(g.ph));
+    let cols = 0..g.w.min(wp.saturating_sub(g.pw));
+    (rows, cols)
+}
+
+/// Copies gradient plane `src` (`[oh, ow]`) into `dst` (`[oh, wp]`, whose
+/// columns `ow..wp` stay zero).
+fn spread_rows(src: &[f32], dst: &mut [f32], ow: usize, wp: usize) {
+    for (s, d) in src.chunks_exact(ow).zip(dst.chunks_exact_mut(wp)) {
+        d[..ow].copy_from_slice(s);
+    }
+}
+
+fn depthwise_s1_weight_grad(g: &Geom, x: &[f32], go: &[f32]) -> Vec<f32> {
+    let c = g.cin;
+    let taps = g.kh * g.kw;
+    let (ip, op) = (g.in_plane(), g.out_plane());
+    let (hp, wp, tail) = padded_dims(g);
+    let (rows, cols) = interior(g, hp, wp);
+    let span = g.oh * wp;
+
+    let per_channel = par_map(c, |ch| {
+        let mut acc = vec![0.0f64; taps];
+        let mut xp = vec![0.0f32; hp * wp + tail];
+        let mut gp = vec![0.0f32; span];
+        for b in 0..g.n {
+            let bc = b * c + ch;
+            let xs = &x[bc * ip..(bc + 1) * ip];
+            for ih in rows.clone() {
+                let dst = (ih + g.ph) * wp + g.pw;
+                xp[dst..dst + cols.len()].copy_from_slice(&xs[ih * g.w..ih * g.w + cols.len()]);
+            }
+            spread_rows(&go[bc * op..(bc + 1) * op], &mut gp, g.ow, wp);
+            for ki in 0..g.kh {
+                for kj in 0..g.kw {
+                    let off = ki * g.dh * wp + kj * g.dw;
+                    acc[ki * g.kw + kj] += dot_f64(&gp, &xp[off..off + span]);
+                }
+            }
+        }
+        acc
+    });
+
+    let mut dw = Vec::with_capacity(c * taps);
+    for acc in per_channel {
+        dw.extend(acc.into_iter().map(|v| v as f32));
+    }
+    dw
+}
+
+fn depthwise_s1_x_grad(g: &Geom, w: &[f32], go: &[f32]) -> Vec<f32> {
+    let c = g.cin;
+    let taps = g.kh * g.kw;
+    let (ip, op) = (g.in_plane(), g.out_plane());
+    let (hp, wp, tail) = padded_dims(g);
+    let (rows, cols) = interior(g, hp, wp);
+    let span = g.oh * wp;
+    let mut dx = vec![0.0f32; g.n * c * ip];
+
+    par_chunks_mut(&mut dx, ip, |bc, dp| {
+        let ch = bc % c;
+        let wc = &w[ch * taps..(ch + 1) * taps];
+        let mut gp = vec![0.0f32; span];
+        let mut dxp = vec![0.0f32; hp * wp + tail];
+        spread_rows(&go[bc * op..(bc + 1) * op], &mut gp, g.ow, wp);
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let wv = wc[ki * g.kw + kj];
+                let off = ki * g.dh * wp + kj * g.dw;
+                for (d, &gv) in dxp[off..off + span].iter_mut().zip(&gp) {
+                    *d += wv * gv;
+                }
+            }
+        }
+        for ih in rows.clone() {
+            let src = (ih + g.ph) * wp + g.pw;
+            dp[ih * g.w..ih * g.w + cols.len()].copy_from_slice(&dxp[src..src + cols.len()]);
         }
     });
     dx

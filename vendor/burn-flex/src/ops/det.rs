@@ -77,6 +77,24 @@ fn sum_block(a: &[f32]) -> f32 {
     s
 }
 
+#[inline(always)]
+fn dot_block(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    let mut acc = [0.0f32; LANES];
+    let mut ia = a.chunks_exact(LANES);
+    let mut ib = b.chunks_exact(LANES);
+    for (ca, cb) in (&mut ia).zip(&mut ib) {
+        for i in 0..LANES {
+            acc[i] += ca[i] * cb[i];
+        }
+    }
+    let mut s = fold_lanes(acc);
+    for (&x, &y) in ia.remainder().iter().zip(ib.remainder()) {
+        s += x * y;
+    }
+    s
+}
+
 /// Returns `(sum(a - c), sum((a - c)^2))` over one block.
 #[inline(always)]
 fn dev_block(a: &[f32], c: f32) -> (f32, f32) {
@@ -128,6 +146,17 @@ pub(crate) fn sum_f64(a: &[f32]) -> f64 {
     let mut s = 0.0f64;
     for blk in a.chunks(BLOCK) {
         s += sum_block(blk) as f64;
+    }
+    s
+}
+
+/// Dot product of `a` and `b` (same length), f32 lanes within fixed blocks,
+/// f64 across blocks.
+pub(crate) fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    let mut s = 0.0f64;
+    for (ba, bb) in a.chunks(BLOCK).zip(b.chunks(BLOCK)) {
+        s += dot_block(ba, bb) as f64;
     }
     s
 }
