@@ -1,6 +1,6 @@
 //! Spike: DS-CNN training step, burn-nn Conv2d vs composed ops.
 #![allow(missing_docs, clippy::print_stdout)]
-use burn::module::{Module, Param};
+use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{activation::relu, Device, Distribution, Tensor};

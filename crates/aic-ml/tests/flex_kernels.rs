@@ -215,6 +215,7 @@ fn conv_data(c: &Case, seed: u64) -> ConvData {
 }
 
 /// Naive f64 conv2d backward straight from the definition: `(dx, dw, db)`.
+#[allow(clippy::needless_range_loop)]
 fn naive_backward(c: &Case, d: &ConvData) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let [oh, ow] = c.out();
     let cpg = c.cin / c.groups;

@@ -30,7 +30,11 @@ use super::reference;
 use crate::{Flex, FlexTensor, Layout};
 
 fn f32_tensor(data: Vec<f32>, shape: Shape) -> FlexTensor {
-    FlexTensor::new(Bytes::from_elems(data), Layout::contiguous(shape), DType::F32)
+    FlexTensor::new(
+        Bytes::from_elems(data),
+        Layout::contiguous(shape),
+        DType::F32,
+    )
 }
 
 /// `(batch, channels, plane)` of a `[batch, channels, ...]` tensor.
@@ -51,9 +55,7 @@ pub fn batch_norm_train(
     beta: FlexTensor,
     epsilon: f64,
 ) -> BatchNormTrain<Flex> {
-    let all_f32 = [&x, &gamma, &beta]
-        .iter()
-        .all(|t| t.dtype() == DType::F32);
+    let all_f32 = [&x, &gamma, &beta].iter().all(|t| t.dtype() == DType::F32);
     let Some((n, c, plane)) = dims(&x).filter(|_| all_f32) else {
         return reference::batch_norm_train::<Flex>(x, gamma, beta, epsilon);
     };
