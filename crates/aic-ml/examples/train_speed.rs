@@ -11,6 +11,11 @@
 
 use std::time::Instant;
 
+// The allocator the `aic` binary uses: burn allocates a fresh buffer for every activation and
+// gradient, and glibc serves large ones with mmap, paying page faults on every step.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use aic_ml::models::kws::{KwsConfig, KwsDsCnn};
 use aic_ml::models::textmatch::{TextMatchCnn, TextMatchConfig};
 use aic_ml::optim::{AdamW, AdamWConfig};
