@@ -6,18 +6,34 @@
 //! same parameters gives the same tensors.
 
 pub mod corpora;
+mod dataset;
+mod digitize;
+mod loader;
 mod logmel;
 mod manifest;
 mod mel;
+mod order;
 mod shard;
 mod tokenize;
 mod wav;
 
+pub use dataset::{
+    blob_path, read_blob, read_manifest, shard_path, write_atomic, write_dataset, DatasetError,
+    ShardSetWriter, DEFAULT_SHARD_BYTES,
+};
+pub use digitize::{
+    digitize_fsdd, digitize_wikiqa, featurize_fsdd, DigitizeError, DigitizeOptions, DigitizeReport,
+    FeatureEncoding, FsddFeatures, Progress,
+};
+pub use loader::{
+    Batch, BatchData, Batches, DirSource, Loader, LoaderConfig, LoaderError, ShardSource,
+};
 pub use logmel::{LogMel, LogMelError};
 pub use manifest::{
     Column, Compression, DType, DatasetManifest, FeaturizerRecord, ManifestError, Provenance,
     ShardEntry, SourceFile, Split, MANIFEST_FORMAT, Q8,
 };
+pub use order::{EpochOrder, SampleRef, SplitMix64, Xoshiro256};
 pub use shard::{
     fp16_bytes, fp32_bytes, u32_bytes, FinishedShard, Shard, ShardError, ShardWriter,
     MAX_RAW_BYTES, SHARD_MAGIC, SHARD_VERSION,
