@@ -39,6 +39,9 @@ pub enum JobError {
     /// The corpus could not be read.
     #[error("data: {0}")]
     Data(#[from] crate::data::DataError),
+    /// A digitized data set could not be used.
+    #[error("data set: {0}")]
+    Digitized(#[from] crate::digitized::DigitizedError),
     /// Training failed.
     #[error(transparent)]
     Train(#[from] TrainError),
@@ -203,7 +206,8 @@ pub struct Trained {
     pub vocabulary: Option<Vec<u8>>,
 }
 
-/// Trains a keyword-spotting model on an FSDD folder.
+/// Trains a keyword-spotting model on an FSDD folder, or on FSDD digitized by
+/// `aic data digitize` (a directory with a `manifest.json`).
 pub fn train_keyword(
     manifest: &Manifest,
     params: &BTreeMap<String, ParamValue>,
@@ -219,8 +223,12 @@ pub fn train_keyword(
     let Featurizer::LogMel(mel) = &manifest.data.featurizer else {
         return Err(JobError::Featurizer(arch.into()));
     };
-    let data = crate::data::fsdd(fsdd_dir, mel)?;
-    let dataset_id = dir_id(fsdd_dir, |n| n.ends_with(".wav"))?;
+    let (data, dataset_id) = if crate::digitized::is_dataset(fsdd_dir) {
+        crate::digitized::fsdd(fsdd_dir, mel)?
+    } else {
+        let data = crate::data::fsdd(fsdd_dir, mel)?;
+        (data, dir_id(fsdd_dir, |n| n.ends_with(".wav"))?)
+    };
     let device = Device::flex().autodiff();
     let model = KwsDsCnn::new(&config, &mut Rng::stream(cfg.seed, "init"), &device);
     let task = KeywordTask {

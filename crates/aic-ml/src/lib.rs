@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod data;
+pub mod digitized;
 pub mod family;
 pub mod jobs;
 pub mod layers;

@@ -42,6 +42,9 @@ pub(crate) enum Command {
     /// Write, check, pack and inspect standard model packages (`aicmodel.toml` + weights).
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Digitize raw corpora into content-addressed shard sets; inspect and verify them.
+    #[command(subcommand)]
+    Data(DataCommand),
 }
 
 #[derive(Debug, Args)]
@@ -356,6 +359,68 @@ pub(crate) enum ModelCommand {
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
         /// One JSON object per event on stdout instead of a progress line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DataCommand {
+    /// Featurize a raw corpus once into shards of exactly the numbers a model consumes:
+    /// WAV folders (FSDD naming gives the label and split) to log-mel frames, WikiQA
+    /// (`train/`, `dev/`) to token ids. Bad records are reported and skipped.
+    #[command(after_help = "Examples:
+  aic data digitize ../shared/datasets/fsdd --out fsdd-q8                 # log-mel, 8-bit
+  aic data digitize ../shared/datasets/fsdd --out fsdd-f16 --encoding f16
+  aic data digitize ../shared/datasets/wikiqa --out wikiqa --model qa     # the model's tokenizer
+  aic data digitize recordings --out d --model kws --json                 # kws/aicmodel.toml's log-mel")]
+    Digitize {
+        /// The raw corpus: a folder of WAVs (or one holding `recordings/`), or a WikiQA folder.
+        src: PathBuf,
+        /// Output directory (manifest.json, shards/, blobs/).
+        #[arg(long)]
+        out: PathBuf,
+        /// speech or text (default: detected from the folder).
+        #[arg(long)]
+        kind: Option<String>,
+        /// A model package directory or aicmodel.toml whose featurizer to use (default: the
+        /// template's: 8 kHz log-mel with 40 bands, or the text-matching tokenizer).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Storage of real-valued features: f32, f16 or q8 (8-bit with the scale kept).
+        #[arg(long, default_value = "q8")]
+        encoding: String,
+        /// Target shard size in KiB before compression (default: 1024, chosen by measurement;
+        /// see docs/data-format.md).
+        #[arg(long)]
+        shard_kib: Option<usize>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarize a digitized data set: columns, splits, shards, bytes, provenance.
+    #[command(after_help = "Examples:
+  aic data info fsdd-q8
+  aic data info fsdd-q8 --json")]
+    Info {
+        /// The data set directory.
+        dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every shard of a data set against its manifest (size, BLAKE3 before and after
+    /// decompression, layout); exits 1 if any is bad.
+    #[command(after_help = "Examples:
+  aic data verify fsdd-q8
+  aic data verify fsdd-q8 --id 9b1e...   # also refuse a manifest with another BLAKE3")]
+    Verify {
+        /// The data set directory.
+        dir: PathBuf,
+        /// The data set id (the manifest's BLAKE3) it must have.
+        #[arg(long)]
+        id: Option<String>,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },

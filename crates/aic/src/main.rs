@@ -3,6 +3,7 @@
 
 mod cli;
 mod client;
+mod data;
 mod devnet;
 mod miner;
 mod model;
@@ -20,6 +21,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Devnet(args) => devnet::run(args),
         cli::Command::Miner(args) => miner::run(args),
         cli::Command::Model(cmd) => model::run(cmd),
+        cli::Command::Data(cmd) => data::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
