@@ -349,10 +349,9 @@ impl Fetcher {
         let started = Instant::now();
         let mut got = 0u64;
         loop {
-            let n = match reader.read(&mut buf) {
+            let n = match read_full(&mut reader, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     return Err(BlobError::Connection {
                         url,
@@ -396,6 +395,22 @@ impl Fetcher {
     }
 }
 
+/// Reads until `buf` is full or the stream ends. Whole buffers keep writes large and let BLAKE3
+/// hash many 1 KiB chunks at once (socket reads come in odd sizes, which it hashes one block
+/// at a time at the edges).
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+        match reader.read(rest) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 fn bad(url: &str, message: String) -> BlobError {
     BlobError::BadResponse {
         url: url.to_owned(),
@@ -418,7 +433,16 @@ fn hash_existing(file: &File) -> io::Result<Part<'_>> {
     let mut hasher = blake3::Hasher::new();
     let mut f = file;
     f.seek(SeekFrom::Start(0))?;
-    let len = io::copy(&mut f, &mut hasher)?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut len = 0u64;
+    loop {
+        let n = read_full(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buf.get(..n).unwrap_or_default());
+        len += n as u64;
+    }
     Ok(Part { file, hasher, len })
 }
 
