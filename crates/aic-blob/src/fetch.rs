@@ -348,33 +348,54 @@ impl Fetcher {
         let mut buf = vec![0u8; CHUNK];
         let started = Instant::now();
         let mut got = 0u64;
+        // Bytes are written and hashed a whole buffer at a time: large writes, and BLAKE3
+        // hashes many 1 KiB chunks at once (socket reads come in odd sizes, whose partial
+        // chunks it hashes one block at a time). What was read before an error is kept.
+        let mut filled = 0usize;
         loop {
-            let n = match read_full(&mut reader, &mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) => {
-                    return Err(BlobError::Connection {
-                        url,
-                        message: format!("after {} bytes: {e}", part.len),
-                    })
-                }
+            let (n, error) = match reader.read(buf.get_mut(filled..).unwrap_or_default()) {
+                Ok(n) => (n, None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => (0, Some(e)),
             };
-            let chunk = buf.get(..n).unwrap_or_default();
-            if total.is_some_and(|t| part.len + n as u64 > t) {
-                part.truncate()
-                    .map_err(BlobError::io("truncating a part file"))?;
-                return Err(bad(&url, "more bytes than announced".to_owned()));
+            filled += n;
+            let end = n == 0;
+            if end || filled == buf.len() {
+                let chunk = buf.get(..filled).unwrap_or_default();
+                if total.is_some_and(|t| part.len + filled as u64 > t) {
+                    part.truncate()
+                        .map_err(BlobError::io("truncating a part file"))?;
+                    return Err(bad(&url, "more bytes than announced".to_owned()));
+                }
+                out.write_all(chunk)
+                    .map_err(BlobError::io("writing a part file"))?;
+                part.hasher.update(chunk);
+                part.len += filled as u64;
+                filled = 0;
             }
-            out.write_all(chunk)
-                .map_err(BlobError::io("writing a part file"))?;
-            part.hasher.update(chunk);
-            part.len += n as u64;
+            if let Some(e) = error {
+                return Err(BlobError::Connection {
+                    url,
+                    message: format!("after {} bytes: {e}", part.len),
+                });
+            }
+            if end {
+                break;
+            }
             got += n as u64;
             *moved += n as u64;
             let elapsed = started.elapsed();
             if self.config.min_bytes_per_sec > 0 && elapsed > self.config.grace {
                 let rate = (got as f64 / elapsed.as_secs_f64()) as u64;
                 if rate < self.config.min_bytes_per_sec {
+                    // Keep what arrived: the next source resumes after it.
+                    let chunk = buf.get(..filled).unwrap_or_default();
+                    if total.is_none_or(|t| part.len + filled as u64 <= t) {
+                        out.write_all(chunk)
+                            .map_err(BlobError::io("writing a part file"))?;
+                        part.hasher.update(chunk);
+                        part.len += filled as u64;
+                    }
                     return Err(BlobError::TooSlow {
                         url,
                         bytes_per_sec: rate,
@@ -395,9 +416,7 @@ impl Fetcher {
     }
 }
 
-/// Reads until `buf` is full or the stream ends. Whole buffers keep writes large and let BLAKE3
-/// hash many 1 KiB chunks at once (socket reads come in odd sizes, which it hashes one block
-/// at a time at the edges).
+/// Reads until `buf` is full or the stream ends.
 fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::lock::{lock_path, try_lock_exclusive, Mode};
+use crate::lock::try_lock_exclusive;
 use crate::{BlobError, BlobId};
 
 const TMP_DIR: &str = "tmp";
@@ -91,6 +91,7 @@ impl BlobStore {
         self.root.join(&hex[..2]).join(hex)
     }
 
+    #[cfg(feature = "client")]
     pub(crate) fn partial_path(&self, id: &BlobId) -> PathBuf {
         self.root.join(PARTIAL_DIR).join(format!("{id}.part"))
     }
@@ -316,7 +317,9 @@ impl BlobStore {
 
     /// Opens the resumable download file of `id`, locked exclusively (waiting for another
     /// downloader of the same blob, in this process or another).
+    #[cfg(feature = "client")]
     pub(crate) fn lock_partial(&self, id: &BlobId) -> Result<File, BlobError> {
+        use crate::lock::{lock_path, Mode};
         let path = self.partial_path(id);
         lock_path(&path, Mode::Exclusive, true)
             .map_err(BlobError::io(format!("locking {}", path.display())))?

@@ -32,6 +32,9 @@ use aic_rpc::RpcAuth;
 const MIB: usize = 1 << 20;
 const CONCURRENCY: usize = 4;
 
+/// A label, the timed body (given a fresh output directory) and its rates.
+type Case<'a> = (&'static str, Box<dyn FnMut(&Path) + 'a>, Vec<f64>);
+
 fn bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut out = Vec::with_capacity(len);
@@ -157,7 +160,7 @@ fn main() {
                 failovers.fetch_add(1, Ordering::Relaxed);
             }
         };
-        let mut cases: [(&str, Box<dyn FnMut(&Path) + '_>, Vec<f64>); 4] = [
+        let mut cases: [Case<'_>; 4] = [
             (
                 "plain copy",
                 Box::new(|out| plain_copy(&plain, &files, out, false)),
