@@ -157,3 +157,12 @@ pub struct ApiError {
     /// What went wrong, for people.
     pub message: String,
 }
+
+/// `PUT /api/v1/blobs/{id}`: the blob is stored (201) or was already there (200).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobStored {
+    /// The blob id: BLAKE3 of the bytes, 64 lowercase hex digits.
+    pub id: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct NodeConfig {
     /// `mainnet`, `testnet` or `devnet`.
     pub network: String,
-    /// Where the chain database and the RPC cookie live.
+    /// Where the chain database, the blob store (`blobs/`) and the RPC cookie live.
     pub data_dir: PathBuf,
     /// HTTP API address (REST and JSON-RPC); loopback by default.
     pub api_addr: SocketAddr,

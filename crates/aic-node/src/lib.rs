@@ -16,4 +16,4 @@ mod node;
 pub use config::{ConfigError, NodeConfig};
 pub use keyfile::{KeyFile, KeyFileError};
 pub use miner::{search_nonce, Miner, MinerStats, BATCH};
-pub use node::{NodeError, RunningNode, CHAIN_DB};
+pub use node::{NodeError, RunningNode, BLOBS_DIR, CHAIN_DB};

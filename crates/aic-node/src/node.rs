@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use aic_blob::BlobStore;
 use aic_chain::{mempool::MempoolConfig, Chain, ChainConfig, ChainError};
 use aic_primitives::{Address, AddressError, ChainParams, Height};
 use aic_rpc::{NodeHandle, RpcAuth};
@@ -14,6 +15,8 @@ use crate::miner::{Miner, MinerStats};
 
 /// File name of the chain database inside the data directory.
 pub const CHAIN_DB: &str = "chain.redb";
+/// The blob store's directory inside the data directory.
+pub const BLOBS_DIR: &str = "blobs";
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,9 @@ pub enum NodeError {
         /// Why.
         source: AddressError,
     },
+    /// The blob store could not be opened.
+    #[error("opening the blob store: {0}")]
+    Blobs(#[from] aic_blob::BlobError),
     /// IO failed (data directory, cookie, listening socket).
     #[error("{what}: {source}")]
     Io {
@@ -50,8 +56,10 @@ pub struct RunningNode {
     pub handle: Arc<NodeHandle>,
     /// The address the API listens on (the real port when 0 was asked for).
     pub api_addr: SocketAddr,
-    /// Credentials JSON-RPC accepts.
+    /// Credentials JSON-RPC and blob uploads accept.
     pub rpc_auth: RpcAuth,
+    /// The blob store served at `/api/v1/blobs/{id}` (`data_dir/blobs`).
+    pub blobs: BlobStore,
     /// The address the Stratum server listens on, if it runs.
     pub stratum_addr: Option<SocketAddr>,
     miner: Option<Miner>,
@@ -97,6 +105,7 @@ impl RunningNode {
                 source: std::io::Error::other(e),
             })??;
         let handle = Arc::new(NodeHandle::new(chain, payout));
+        let blobs = BlobStore::open(config.data_dir.join(BLOBS_DIR))?;
         let mut cookie = None;
         let rpc_auth = match (&config.rpc_user, &config.rpc_password) {
             (Some(u), Some(p)) => RpcAuth::new(u, p),
@@ -124,6 +133,7 @@ impl RunningNode {
             listener,
             handle.clone(),
             rpc_auth.clone(),
+            Some(blobs.clone()),
             async move {
                 let _ = stopped.await;
             },
@@ -152,6 +162,7 @@ impl RunningNode {
             handle,
             api_addr,
             rpc_auth,
+            blobs,
             stratum_addr,
             miner: None,
             miner_threads: config.miner_threads,

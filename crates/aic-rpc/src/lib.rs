@@ -7,6 +7,7 @@
 //! - JSON exists only here and in `aic-api`; domain types are converted at this boundary.
 
 mod auth;
+mod blobs;
 mod codes;
 mod convert;
 mod handle;
@@ -17,6 +18,7 @@ mod server;
 mod stratum;
 
 pub use auth::{RpcAuth, COOKIE_FILE};
+pub use blobs::{blob_router, MAX_BLOB_BYTES};
 pub use codes::{bip22_reason, error_code};
 pub use handle::{NodeHandle, TipEvent};
 pub use server::{router, serve};

@@ -60,9 +60,31 @@ pub(crate) fn document() -> Value {
                 "parameters": [{"name": "address", "in": "path", "required": true, "schema": {"type": "string"}, "description": "bech32m address of this network"}],
                 "responses": ok("Account", errors.clone())}},
             "/api/v1/mining/workers": {"get": {"summary": "Share statistics per Stratum worker (ADDRESS or ADDRESS.worker): connections, difficulty, accepted, rejected by reason, blocks, hash rate over ten minutes, last share", "responses": {"200": {"description": "ok"}}}},
+            "/api/v1/blobs/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "description": "BLAKE3 of the blob, 64 lowercase hex digits"}],
+                "get": {
+                    "summary": "A content-addressed blob (data set shard, manifest, model package, checkpoint), streamed. One byte range per request (Range: bytes=a-b, bytes=a-, bytes=-n); malformed or multi-range headers are ignored (200). ETag is the quoted id; Accept-Ranges: bytes. The node does not re-hash what it serves: clients verify the whole blob.",
+                    "parameters": [{"name": "Range", "in": "header", "required": false, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "the whole blob", "content": {"application/octet-stream": {}}},
+                        "206": {"description": "the range; Content-Range: bytes a-b/len", "content": {"application/octet-stream": {}}},
+                        "400": {"description": "bad-blob-id", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "404": {"description": "not-found", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "416": {"description": "range-not-satisfiable; Content-Range: bytes */len", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}}},
+                "head": {"summary": "As GET, without the body (Content-Length, ETag, Content-Range)", "responses": {"200": {"description": "present"}, "206": {"description": "range"}, "404": {"description": "absent"}, "416": {"description": "unsatisfiable range"}}},
+                "put": {
+                    "summary": "Store a blob. Needs the node's HTTP Basic credentials (as JSON-RPC). The body is stored only if its BLAKE3 equals id; at most 4 GiB.",
+                    "security": [{"basic": []}],
+                    "requestBody": {"required": true, "content": {"application/octet-stream": {}}},
+                    "responses": {
+                        "201": {"description": "stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BlobStored"}}}},
+                        "200": {"description": "already stored (the body is not read)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BlobStored"}}}},
+                        "400": {"description": "bad-blob-id, hash-mismatch (nothing stored) or malformed (the body broke off)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "401": {"description": "unauthorized", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "413": {"description": "too-large", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "ok"}}}}
         },
-        "components": {"schemas": {
+        "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}, "schemas": {
             "ApiError": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string", "description": "kebab-case rule name, e.g. bad-signature, bad-nonce, insufficient-balance, malformed, not-found"},
                 "message": {"type": "string"}}},
@@ -86,6 +108,8 @@ pub(crate) fn document() -> Value {
             "SubmitTx": {"type": "object", "required": ["hex"], "properties": {"hex": {"type": "string"}}},
             "BlockAccepted": {"type": "object", "required": ["hash", "height", "is_tip", "reorg_depth"], "properties": {
                 "hash": {"type": "string"}, "height": {"type": "integer"}, "is_tip": {"type": "boolean"}, "reorg_depth": {"type": "integer"}}},
+            "BlobStored": {"type": "object", "required": ["id", "bytes"], "properties": {
+                "id": {"type": "string"}, "bytes": {"type": "integer"}}},
             "Submitted": {"type": "object", "required": ["txid"], "properties": {"txid": {"type": "string"}}},
             "Account": {"type": "object", "properties": {
                 "address": {"type": "string"}, "balance_units": {"type": "integer"}, "balance": {"type": "string"},

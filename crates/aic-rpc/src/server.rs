@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use aic_blob::BlobStore;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -22,13 +23,15 @@ pub(crate) struct AppState {
     pub(crate) auth: Arc<RpcAuth>,
 }
 
-/// The API's routes: REST under `/api/v1`, JSON-RPC at `/rpc` (HTTP Basic auth with `auth`).
-pub fn router(handle: Arc<NodeHandle>, auth: RpcAuth) -> Router {
+/// The API's routes: REST under `/api/v1`, JSON-RPC at `/rpc` (HTTP Basic auth with `auth`),
+/// and, with a store, the blob routes of [`crate::blob_router`].
+pub fn router(handle: Arc<NodeHandle>, auth: RpcAuth, blobs: Option<BlobStore>) -> Router {
+    let blob_routes = blobs.map(|store| crate::blob_router(store, auth.clone()));
     let state = AppState {
         handle,
         auth: Arc::new(auth),
     };
-    Router::new()
+    let api = Router::new()
         .route("/api/v1/status", get(rest::status))
         .route("/api/v1/blocks", post(rest::submit_block))
         .route("/api/v1/blocks/{id}", get(rest::block))
@@ -41,7 +44,11 @@ pub fn router(handle: Arc<NodeHandle>, auth: RpcAuth) -> Router {
         .route("/", post(jsonrpc::handle))
         .fallback(rest::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(state);
+    match blob_routes {
+        Some(b) => api.merge(b),
+        None => api,
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
@@ -49,9 +56,10 @@ pub async fn serve(
     listener: TcpListener,
     handle: Arc<NodeHandle>,
     auth: RpcAuth,
+    blobs: Option<BlobStore>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(handle, auth))
+    axum::serve(listener, router(handle, auth, blobs))
         .with_graceful_shutdown(shutdown)
         .await
 }
