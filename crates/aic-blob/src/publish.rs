@@ -29,7 +29,8 @@ fn dataset_error(path: &Path, message: impl Into<String>) -> BlobError {
     }
 }
 
-/// Uploads `dir/shards/<id>` for every shard of `dir/manifest.json`, then the manifest, to the
+/// Uploads `dir/shards/<id>` for every shard of `dir/manifest.json` and every `dir/blobs/<id>`
+/// (a vocabulary the manifest names), then the manifest, to the
 /// node at `base_url` (`PUT /api/v1/blobs/{id}`, with `authorization` as the `Authorization`
 /// header). Blobs the node has are skipped. The manifest goes last, so a node that has a data
 /// set's manifest has its shards. The node verifies every hash; this side checks the manifest
@@ -77,6 +78,28 @@ pub fn publish(
             ));
         }
         items.push((id, path, len));
+    }
+    // Side blobs the manifest names (a text data set's vocabulary): `dir/blobs/<id>`.
+    let blobs_dir = dir.join("blobs");
+    if blobs_dir.is_dir() {
+        let entries = std::fs::read_dir(&blobs_dir)
+            .map_err(BlobError::io(format!("reading {}", blobs_dir.display())))?;
+        let mut side = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(BlobError::io(format!("reading {}", blobs_dir.display())))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(id) = name.parse::<BlobId>() else {
+                continue;
+            };
+            let path = entry.path();
+            let len = entry
+                .metadata()
+                .map_err(BlobError::io(format!("reading {}", path.display())))?
+                .len();
+            side.push((id, path, len));
+        }
+        side.sort_by(|a, b| a.1.cmp(&b.1));
+        items.extend(side);
     }
     items.push((dataset, manifest_path, bytes.len() as u64));
     for (id, path, len) in items {

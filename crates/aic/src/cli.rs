@@ -37,7 +37,8 @@ pub(crate) enum Command {
     #[command(after_help = "Examples:
   aic devnet                               # mine until Ctrl-C, in a new temporary data dir
   aic devnet --blocks 30 --exit            # mine 30 blocks, then exit (for scripts)
-  aic devnet --data-dir ./devnet --json    # one JSON object per event")]
+  aic devnet --data-dir ./devnet --json    # one JSON object per event
+  aic devnet --blocks 30 --exit --ai-demo  # plus digitize/publish/fetch/train on a sample")]
     Devnet(DevnetArgs),
     /// Write, check, pack and inspect standard model packages (`aicmodel.toml` + weights).
     #[command(subcommand)]
@@ -181,6 +182,11 @@ pub(crate) struct DevnetArgs {
     /// Do not send demo transfers.
     #[arg(long)]
     pub(crate) no_transfers: bool,
+    /// Also run the AI demo on the embedded FSDD sample: digitize, publish to the node's blob
+    /// store, fetch back through a worker cache, train a small keyword model. With --exit, the
+    /// devnet exits when both the blocks and the demo are done.
+    #[arg(long)]
+    pub(crate) ai_demo: bool,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub(crate) json: bool,
@@ -395,6 +401,56 @@ pub(crate) enum DataCommand {
         #[arg(long)]
         shard_kib: Option<usize>,
         /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a digitized data set into a node's blob store (shards, vocabulary, then the
+    /// manifest, whose BLAKE3 is the data set id); blobs the node has are skipped.
+    #[command(after_help = "Examples:
+  aic data publish fsdd-q8 --cookie /tmp/aic-devnet-.../.cookie
+  aic data publish fsdd-q8 --node http://10.0.0.5:7450 --rpc-user u --rpc-password p --json")]
+    Publish {
+        /// The data set directory.
+        dir: PathBuf,
+        /// The node's API.
+        #[arg(long, default_value = "http://127.0.0.1:7450")]
+        node: String,
+        /// The node's JSON-RPC cookie file (uploads need the node's credentials).
+        #[arg(long)]
+        cookie: Option<PathBuf>,
+        /// JSON-RPC user (instead of --cookie).
+        #[arg(long, requires = "rpc_password")]
+        rpc_user: Option<String>,
+        /// JSON-RPC password.
+        #[arg(long, env = "AIC_RPC_PASSWORD")]
+        rpc_password: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch a published data set by id into this machine's shared cache (only the shards it
+    /// lacks, from several nodes in parallel, every shard verified), and optionally lay it out
+    /// as a data set directory for `aic model train --data`.
+    #[command(after_help = "Examples:
+  aic data fetch 9b1e... --source http://127.0.0.1:7450 --out fsdd-q8
+  aic data fetch 9b1e... --source http://a:7450 --source http://b:7450 --json
+  aic data fetch 9b1e... --source http://a:7450 --cache /var/cache/aic --budget-mib 4096")]
+    Fetch {
+        /// The data set id (BLAKE3 of its manifest).
+        id: String,
+        /// A node's API to fetch from (repeat for more; a bad or slow one is left for the next).
+        #[arg(long = "source", required = true)]
+        sources: Vec<String>,
+        /// The cache directory shared by all jobs on this machine (default: ~/.cache/aic/blobs).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Byte budget of the cache in MiB; least recently used blobs are evicted beyond it.
+        #[arg(long, default_value_t = 10240)]
+        budget_mib: u64,
+        /// Write the data set here (manifest.json, shards/, blobs/), linked from the cache.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },

@@ -32,6 +32,32 @@ pub(crate) fn run(cmd: DataCommand) -> Result<()> {
             shard_kib,
             json,
         ),
+        DataCommand::Publish {
+            dir,
+            node,
+            cookie,
+            rpc_user,
+            rpc_password,
+            json,
+        } => {
+            let auth = match (cookie, rpc_user, rpc_password) {
+                (Some(path), _, _) => Some(
+                    aic_rpc::RpcAuth::read_cookie(&path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                ),
+                (None, Some(u), Some(p)) => Some(aic_rpc::RpcAuth::new(u, p)),
+                _ => None,
+            };
+            crate::data_net::publish(&dir, &node, auth, json)
+        }
+        DataCommand::Fetch {
+            id,
+            sources,
+            cache,
+            budget_mib,
+            out,
+            json,
+        } => crate::data_net::fetch(&id, &sources, cache, budget_mib, out.as_deref(), json),
         DataCommand::Info { dir, json } => info(&dir, json),
         DataCommand::Verify { dir, id, json } => verify(&dir, id.as_deref(), json),
     }

@@ -24,18 +24,68 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         )),
     };
     let options = DevnetOptions {
-        data_dir,
+        data_dir: data_dir.clone(),
         blocks: args.blocks,
-        exit_when_done: args.exit,
+        // With the AI demo, the shutdown future below decides when an --exit devnet ends.
+        exit_when_done: args.exit && !args.ai_demo,
         api_addr: args.api_addr,
         miner_threads: args.threads,
         demo_transfers: !args.no_transfers,
     };
     let json_out = args.json;
+    let (blocks_tx, blocks_rx) = tokio::sync::oneshot::channel::<()>();
+    let (demo_tx, demo_rx) = tokio::sync::oneshot::channel::<Result<()>>();
+    let mut blocks_tx = Some(blocks_tx);
+    let mut demo_tx = args.ai_demo.then_some(demo_tx);
+    let on_event = move |e: DevnetEvent| {
+        render(&e, json_out);
+        match &e {
+            DevnetEvent::Started { api_addr, .. } => {
+                if let Some(tx) = demo_tx.take() {
+                    let (dir, api) = (data_dir.clone(), *api_addr);
+                    // Digitizing and training are CPU work: a thread of its own, not the runtime.
+                    std::thread::spawn(move || {
+                        let _ = tx.send(crate::ai_demo::run(&dir, api, json_out));
+                    });
+                }
+            }
+            DevnetEvent::Done { .. } => {
+                if let Some(tx) = blocks_tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+            _ => {}
+        }
+    };
+    let exit_after_demo = args.exit && args.ai_demo;
+    let demo = args.ai_demo;
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    rt.block_on(devnet::run(options, move |e| render(&e, json_out), async {
-        let _ = crate::node::shutdown_signal().await;
-    }))?;
+    let demo_result = rt.block_on(async move {
+        let mut demo_result = None;
+        let until = async {
+            if demo {
+                demo_result = Some(demo_rx.await.unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!("the AI demo thread ended without a result"))
+                }));
+                if exit_after_demo {
+                    let _ = blocks_rx.await;
+                    return;
+                }
+            }
+            std::future::pending::<()>().await
+        };
+        let shutdown = async {
+            tokio::select! {
+                _ = crate::node::shutdown_signal() => {}
+                _ = until => {}
+            }
+        };
+        devnet::run(options, on_event, shutdown).await?;
+        Ok::<_, anyhow::Error>(demo_result)
+    })?;
+    if let Some(result) = demo_result {
+        result.context("AI demo")?;
+    }
     Ok(())
 }
 

@@ -1,9 +1,12 @@
 //! `aic`: run a node, use a wallet, start a devnet, work with model packages.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod ai_demo;
 mod cli;
 mod client;
 mod data;
+mod data_net;
+mod demo_sample;
 mod devnet;
 mod miner;
 mod model;

@@ -44,7 +44,13 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
     }
 }
 
-fn init(task: &str, dir: &Path, name: Option<String>, force: bool, json: bool) -> Result<()> {
+pub(crate) fn init(
+    task: &str,
+    dir: &Path,
+    name: Option<String>,
+    force: bool,
+    json: bool,
+) -> Result<()> {
     let task: Task = task.parse()?;
     let mut text = template_toml(task);
     if let Some(name) = &name {
