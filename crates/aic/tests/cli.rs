@@ -289,17 +289,31 @@ fn every_command_has_help_with_examples() {
         vec!["miner", "--help"],
         vec!["miner", "bench", "--help"],
         vec!["miner", "tune", "--help"],
+        vec!["data", "--help"],
+        vec!["data", "digitize", "--help"],
+        vec!["data", "publish", "--help"],
+        vec!["data", "fetch", "--help"],
+        vec!["data", "verify", "--help"],
     ] {
         let out = aic().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("Usage"), "{args:?}");
     }
-    for cmd in ["devnet", "node", "miner"] {
-        let out = aic().args([cmd, "--help"]).output().unwrap();
+    for cmd in [
+        &["devnet"][..],
+        &["node"],
+        &["miner"],
+        &["data", "digitize"],
+        &["data", "publish"],
+        &["data", "fetch"],
+        &["data", "info"],
+        &["data", "verify"],
+    ] {
+        let out = aic().args(cmd).arg("--help").output().unwrap();
         assert!(
             String::from_utf8(out.stdout).unwrap().contains("Examples"),
-            "{cmd}"
+            "{cmd:?}"
         );
     }
     // `aic miner` without a pool says what is missing.
