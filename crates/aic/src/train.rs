@@ -48,7 +48,13 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
     let task: Task = manifest.model.task.parse()?;
     let started = Instant::now();
     let mut last_print = Instant::now();
+    // Seconds from the start to the end of the first step: reading (or featurizing) the data
+    // plus one step.
+    let mut first_step: Option<f64> = None;
     let mut on_event = |e: &Event| {
+        if first_step.is_none() && matches!(e, Event::Step { .. }) {
+            first_step = Some(started.elapsed().as_secs_f64());
+        }
         if json {
             if let Ok(line) = serde_json::to_string(e) {
                 println!("{line}");
@@ -141,7 +147,7 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
     if json {
         println!(
             "{}",
-            json!({"event": "done", "weights_blake3": blake3::hash(&trained.weights).to_hex().to_string(), "transcript_root": root, "scorecards": trained.scorecards})
+            json!({"event": "done", "weights_blake3": blake3::hash(&trained.weights).to_hex().to_string(), "transcript_root": root, "scorecards": trained.scorecards, "first_step_s": first_step, "seconds": started.elapsed().as_secs_f64()})
         );
     } else {
         eprintln!();
@@ -160,9 +166,10 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
             }
         }
         println!(
-            "weights {} in {:.1} s; transcript root {}",
+            "weights {} in {:.1} s (first step done after {:.2} s); transcript root {}",
             weights_path.display(),
             started.elapsed().as_secs_f64(),
+            first_step.unwrap_or_default(),
             root.unwrap_or_default()
         );
     }
