@@ -4,9 +4,12 @@
 mod cli;
 mod client;
 mod devnet;
+mod eval;
+mod infer;
 mod miner;
 mod model;
 mod node;
+mod serve;
 mod train;
 mod wallet;
 
