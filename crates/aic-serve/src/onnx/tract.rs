@@ -8,6 +8,7 @@ use aic_ml::load::LoadedModel;
 use aic_ml::tensor::{NamedTensor, Values};
 use aic_model::{shape_string, Datatype, Dim, TensorSpec};
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::{bail, format_err};
 
 use super::{OnnxError, PLATFORM};
 
@@ -165,13 +166,13 @@ impl TractBackend {
 fn to_tract(t: &NamedTensor) -> TractResult<Tensor> {
     let s = t.shape();
     Ok(match (t.datatype(), t.data()) {
-        (Datatype::Fp32, Values::F32(v)) => Tensor::from_shape(s, v)?,
-        (Datatype::Fp64, Values::F64(v)) => Tensor::from_shape(s, v)?,
-        (Datatype::Uint64, Values::U64(v)) => Tensor::from_shape(s, v)?,
-        (Datatype::Bool, Values::Bool(v)) => Tensor::from_shape(s, v)?,
-        (Datatype::Int64, Values::I64(v)) => Tensor::from_shape(s, v)?,
+        (Datatype::Fp32, Values::F32(v)) => Tensor::from_shape(s, v.as_slice())?,
+        (Datatype::Fp64, Values::F64(v)) => Tensor::from_shape(s, v.as_slice())?,
+        (Datatype::Uint64, Values::U64(v)) => Tensor::from_shape(s, v.as_slice())?,
+        (Datatype::Bool, Values::Bool(v)) => Tensor::from_shape(s, v.as_slice())?,
+        (Datatype::Int64, Values::I64(v)) => Tensor::from_shape(s, v.as_slice())?,
         (dt, Values::I64(v)) => {
-            let t = Tensor::from_shape(s, v)?;
+            let t = Tensor::from_shape(s, v.as_slice())?;
             let target = datum(dt).ok_or_else(|| format_err!("{dt} is not supported"))?;
             t.cast_to_dt(target)?.into_owned()
         }
