@@ -116,3 +116,82 @@ fn scorecard_names_model_data_and_runtime() {
     let e = aic_ml::eval::evaluate(&model, &fixture(), "dev").unwrap_err();
     assert!(e.to_string().contains("\"dev\" is not a split"), "{e}");
 }
+
+/// A text-matching package directory with a tiny vocabulary and untrained weights, and a
+/// 2-question WikiQA-format split under `dir/data/test`.
+fn text_dir(dir: &Path) {
+    use aic_data::{Vocabulary, VocabularyConfig};
+    let lines = [
+        "what is the capital of france",
+        "paris is the capital of france",
+        "bananas are yellow",
+    ];
+    let config = VocabularyConfig {
+        lowercase: true,
+        min_count: 1,
+        max_size: u32::MAX,
+    };
+    let vocab = Vocabulary::build(lines.iter().copied(), &config);
+    let mut m = aic_model::template(Task::TextMatching);
+    for p in ["embed", "filters", "hidden"] {
+        m.parameters.architecture.get_mut(p).unwrap().default = ParamValue::Int(8);
+    }
+    let aic_model::Featurizer::Tokenizer(t) = &mut m.data.featurizer else {
+        unreachable!()
+    };
+    t.vocab_size = vocab.size();
+    t.vocab_blake3 = vocab.blake3_hex();
+    t.oov_buckets = 16;
+    let weights = init_weights(&m, 3).unwrap();
+    let text = fill_weights(&m.to_toml_string(), &weights).unwrap();
+    std::fs::write(dir.join(MANIFEST_FILE), text).unwrap();
+    std::fs::write(dir.join(WEIGHTS_FILE), weights).unwrap();
+    std::fs::write(dir.join(aic_model::VOCAB_FILE), vocab.to_file_bytes()).unwrap();
+    let split = dir.join("data/test");
+    std::fs::create_dir_all(&split).unwrap();
+    for (name, body) in [
+        ("a.toks", "what is the capital of france\nwhat is the capital of france\nwhat is yellow\nwhat is yellow\n"),
+        ("b.toks", "paris is the capital of france\nbananas are yellow\nparis is the capital of france\nbananas are yellow\n"),
+        ("sim.txt", "1\n0\n0\n1\n"),
+        ("id.txt", "1\n1\n2\n2\n"),
+    ] {
+        std::fs::write(split.join(name), body).unwrap();
+    }
+}
+
+#[test]
+fn text_matching_predicts_and_scores_with_the_package_vocabulary() {
+    use aic_ml::builtin::TextEncoder;
+    let tmp = tempfile::tempdir().unwrap();
+    text_dir(tmp.path());
+    let model = load_model(tmp.path(), None).unwrap();
+    let p = Predictor::burn(&model).unwrap();
+    let enc = TextEncoder::new(&model).unwrap();
+    let candidates = [
+        "paris is the capital of france".to_string(),
+        "bananas are yellow".into(),
+    ];
+    let inputs = enc
+        .candidates("What is the capital of France", &candidates)
+        .unwrap();
+    assert_eq!(inputs[0].shape(), &[2, 40]);
+    assert_eq!(inputs[1].name(), "answer");
+    let out = p.predict(&inputs).unwrap();
+    assert_eq!((out[0].name(), out[0].shape()), ("score", &[2][..]));
+    // A token id outside the id space is refused, naming the input.
+    let mut ids = inputs[1].as_i64().unwrap().to_vec();
+    ids[3] = 1_000_000;
+    let bad = NamedTensor::i64("answer", vec![2, 40], ids).unwrap();
+    let e = p.predict(&[inputs[0].clone(), bad]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("input \"answer\": token id 1000000 at element 3"),
+        "{e}"
+    );
+
+    let card = aic_ml::eval::evaluate(&model, &tmp.path().join("data"), "test").unwrap();
+    assert_eq!((card.dataset.as_str(), card.examples), ("wikiqa", 4));
+    let r = card.ranking.unwrap();
+    assert_eq!((r.questions, r.questions_without_answer), (2, 0));
+    assert!(r.map > 0.0 && r.map <= 1.0);
+}
