@@ -135,6 +135,12 @@ pub fn kws_config(
 pub struct Scorecard {
     /// Model name from the manifest.
     pub model: String,
+    /// Model version from the manifest.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model_version: String,
+    /// Id of the package scored, when it was read from a package file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
     /// BLAKE3 of the weights file scored.
     pub weights_blake3: String,
     /// Architecture.
@@ -155,6 +161,9 @@ pub struct Scorecard {
     pub ranking: Option<RankingReport>,
     /// The runtime that produced it.
     pub runtime: String,
+    /// The CPU kernel family it ran on ([`crate::family::kernel_family`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kernel_family: String,
 }
 
 /// The runtime's name in scorecards.
@@ -175,7 +184,8 @@ pub fn files_id(files: &[(String, Vec<u8>)]) -> String {
     h.finalize().to_hex().to_string()
 }
 
-fn dir_id(dir: &Path, filter: impl Fn(&str) -> bool) -> Result<String, JobError> {
+/// [`files_id`] of the files directly in `dir` whose names pass `filter`.
+pub fn dir_id(dir: &Path, filter: impl Fn(&str) -> bool) -> Result<String, JobError> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(crate::data::DataError::Io)? {
         let path = entry.map_err(crate::data::DataError::Io)?.path();
@@ -245,6 +255,8 @@ pub fn train_keyword(
         let report = keyword::evaluate(&config, &best, ex, &inner);
         Scorecard {
             model: manifest.model.name.clone(),
+            model_version: manifest.model.version.clone(),
+            package_id: None,
             weights_blake3: blake3::hash(&weights).to_hex().to_string(),
             architecture: arch.into(),
             dataset: "fsdd".into(),
@@ -254,6 +266,7 @@ pub fn train_keyword(
             classification: Some(report),
             ranking: None,
             runtime: RUNTIME.into(),
+            kernel_family: crate::family::kernel_family(),
         }
     };
     let scorecards = vec![card("valid", &task.valid), card("test", &data.test)];
@@ -323,6 +336,8 @@ pub fn train_text_match(
     let report = answer::evaluate(&best, &data.dev, &inner);
     let scorecards = vec![Scorecard {
         model: manifest.model.name.clone(),
+        model_version: manifest.model.version.clone(),
+        package_id: None,
         weights_blake3: blake3::hash(&weights).to_hex().to_string(),
         architecture: arch.into(),
         dataset: "wikiqa".into(),
@@ -332,6 +347,7 @@ pub fn train_text_match(
         classification: None,
         ranking: Some(report),
         runtime: RUNTIME.into(),
+        kernel_family: crate::family::kernel_family(),
     }];
     let mut scorecards = scorecards;
     let (dev_raw, _) = aic_data::corpora::wikiqa_split(&wikiqa_dir.join("dev"))

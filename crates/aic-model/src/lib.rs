@@ -31,9 +31,9 @@ pub use manifest::{
     ModelCard, Runtime, TensorDtype, Tolerance, WeightTensor, Weights, WeightsFormat, FORMAT,
 };
 pub use package::{
-    check_files, fill_weights, pack, parse_manifest, unpack, verify, BadPackageId, PackError,
-    Package, PackageFiles, PackageId, Unpacked, CARD_FILE, MANIFEST_FILE, PACKAGE_EXTENSION,
-    VOCAB_FILE, WEIGHTS_FILE,
+    check_files, fill_weights, pack, parse_manifest, unpack, verify, weights_file, BadPackageId,
+    PackError, Package, PackageFiles, PackageId, Unpacked, CARD_FILE, MANIFEST_FILE,
+    ONNX_WEIGHTS_FILE, PACKAGE_EXTENSION, VOCAB_FILE, WEIGHTS_FILE,
 };
 pub use params::{
     resolve_params, validate_params, ParamError, ParamRule, ParamSpec, ParamType, ParamValue,
@@ -41,7 +41,8 @@ pub use params::{
 };
 pub use schema::json_schema;
 pub use task::{
-    metric_goal, Goal, Task, UnknownTaskError, ARCHITECTURES, DEVICES, ENGINES, METRICS, TASKS,
+    metric_goal, Goal, Task, UnknownTaskError, ARCHITECTURES, DEVICES, ENGINES, METRICS,
+    ONNX_ARCHITECTURE, TASKS,
 };
 pub use templates::{model_card, template, template_toml, BURN_VERSION, TEXT_MAX_LEN};
 pub use validate::{is_hash, validate, ManifestError, Rule};

@@ -153,11 +153,12 @@ pub struct Tolerance {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Runtime {
-    /// Execution engine; `burn` is the only one.
+    /// Execution engine: `burn` (a built-in architecture, safetensors weights) or `onnx` (the
+    /// graph of an ONNX weights file, `architecture = "onnx"`).
     pub engine: String,
     /// Engine version the weights were written with (semantic version).
     pub engine_version: String,
-    /// Built-in architecture, one of [`crate::ARCHITECTURES`].
+    /// Built-in architecture, one of [`crate::ARCHITECTURES`]; `onnx` with the `onnx` engine.
     pub architecture: String,
     /// The strongest reproducibility the model offers.
     pub determinism: Determinism,
@@ -226,6 +227,9 @@ pub struct DataFormat {
 pub enum WeightsFormat {
     /// Hugging Face safetensors: an 8-byte little-endian header length, a JSON header, data.
     Safetensors,
+    /// An ONNX model (protobuf `ModelProto`): graph and weights in one file, `weights.onnx`;
+    /// `weights.tensors` stays empty.
+    Onnx,
 }
 
 /// Element type of a stored tensor, as safetensors names it.
@@ -271,7 +275,7 @@ pub struct WeightTensor {
     pub shape: Vec<u64>,
 }
 
-/// The package's weights (`weights.safetensors`).
+/// The package's weights (`weights.safetensors`, or `weights.onnx` for an ONNX model).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Weights {

@@ -26,7 +26,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::featurizer::Featurizer;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, WeightsFormat};
 use crate::safetensors::read_tensors;
 use crate::validate::{validate, ManifestError, Rule};
 
@@ -36,8 +36,23 @@ pub const MANIFEST_FILE: &str = "aicmodel.toml";
 pub const CARD_FILE: &str = "README.md";
 /// The vocabulary's file name.
 pub const VOCAB_FILE: &str = "vocab.txt";
-/// The weights' file name.
+/// The weights' file name (safetensors weights).
 pub const WEIGHTS_FILE: &str = "weights.safetensors";
+/// The weights' file name of an ONNX model.
+pub const ONNX_WEIGHTS_FILE: &str = "weights.onnx";
+
+/// The weights' file name for a weights format.
+pub fn weights_file(format: WeightsFormat) -> &'static str {
+    match format {
+        WeightsFormat::Safetensors => WEIGHTS_FILE,
+        WeightsFormat::Onnx => ONNX_WEIGHTS_FILE,
+    }
+}
+
+/// The weights' file name the manifest bytes name (safetensors when they do not parse).
+fn weights_file_of(manifest: &[u8]) -> &'static str {
+    parse_manifest(manifest).map_or(WEIGHTS_FILE, |m| weights_file(m.weights.format))
+}
 /// The extension of a package file.
 pub const PACKAGE_EXTENSION: &str = "aicpkg";
 
@@ -105,7 +120,7 @@ pub struct PackageFiles {
     pub card: Option<Vec<u8>>,
     /// `vocab.txt`, the tokenizer's vocabulary.
     pub vocab: Option<Vec<u8>>,
-    /// `weights.safetensors`.
+    /// `weights.safetensors` (`weights.onnx` when the manifest's `weights.format` is `onnx`).
     pub weights: Vec<u8>,
 }
 
@@ -117,11 +132,13 @@ impl PackageFiles {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         };
+        let manifest = std::fs::read(dir.join(MANIFEST_FILE))?;
+        let weights = std::fs::read(dir.join(weights_file_of(&manifest)))?;
         Ok(Self {
-            manifest: std::fs::read(dir.join(MANIFEST_FILE))?,
+            manifest,
             card: optional(CARD_FILE)?,
             vocab: optional(VOCAB_FILE)?,
-            weights: std::fs::read(dir.join(WEIGHTS_FILE))?,
+            weights,
         })
     }
 
@@ -142,7 +159,7 @@ impl PackageFiles {
         if let Some(c) = &self.vocab {
             v.push((VOCAB_FILE, c));
         }
-        v.push((WEIGHTS_FILE, &self.weights));
+        v.push((weights_file_of(&self.manifest), &self.weights));
         v
     }
 }
@@ -245,6 +262,8 @@ pub fn check_files(m: &Manifest, files: &PackageFiles) -> Result<(), Vec<Manifes
         );
     }
     match read_tensors(&files.weights) {
+        // An ONNX file is a protobuf the engine reads; its tensors are not listed.
+        _ if w.format == WeightsFormat::Onnx => {}
         Err(e) => err("weights", Rule::BadSafetensors, e.to_string()),
         Ok(tensors) => {
             let mut listed = w.tensors.clone();
@@ -359,7 +378,7 @@ pub fn unpack(bytes: &[u8]) -> Result<Unpacked, PackError> {
         }
         let slot = match name.as_str() {
             MANIFEST_FILE => &mut files.manifest,
-            WEIGHTS_FILE => &mut files.weights,
+            WEIGHTS_FILE | ONNX_WEIGHTS_FILE => &mut files.weights,
             CARD_FILE => files.card.insert(Vec::new()),
             VOCAB_FILE => files.vocab.insert(Vec::new()),
             _ => return Err(bad(format!("unexpected entry {name:?}"))),
@@ -372,10 +391,14 @@ pub fn unpack(bytes: &[u8]) -> Result<Unpacked, PackError> {
             .map_err(|e| bad(format!("{name}: {e}")))?;
         seen.push(name);
     }
-    for required in [MANIFEST_FILE, WEIGHTS_FILE] {
+    let weights_name = weights_file_of(&files.manifest);
+    for required in [MANIFEST_FILE, weights_name] {
         if !seen.iter().any(|s| s == required) {
             return Err(bad(format!("no {required}")));
         }
+    }
+    if seen.iter().any(|s| s == WEIGHTS_FILE) && seen.iter().any(|s| s == ONNX_WEIGHTS_FILE) {
+        return Err(bad(format!("both {WEIGHTS_FILE} and {ONNX_WEIGHTS_FILE}")));
     }
     let package = pack(&files)?;
     if package.bytes != bytes {
@@ -406,7 +429,8 @@ pub fn verify(bytes: &[u8], expected: &PackageId) -> Result<Unpacked, PackError>
 
 /// Sets `weights.blake3`, `weights.size` and `weights.tensors` in a manifest's text from a
 /// weights file, keeping the rest of the text (comments, order) as it is. Refuses weights that
-/// are not valid safetensors.
+/// are not valid safetensors; ONNX weights (`weights.format = "onnx"`) get the hash and size
+/// only.
 pub fn fill_weights(manifest_text: &str, weights: &[u8]) -> Result<String, PackError> {
     let invalid = |path: &str, rule, message: String| {
         PackError::Invalid(vec![ManifestError {
@@ -415,8 +439,13 @@ pub fn fill_weights(manifest_text: &str, weights: &[u8]) -> Result<String, PackE
             message,
         }])
     };
-    let tensors = read_tensors(weights)
-        .map_err(|e| invalid("weights", Rule::BadSafetensors, e.to_string()))?;
+    let onnx = weights_file_of(manifest_text.as_bytes()) == ONNX_WEIGHTS_FILE;
+    let tensors = if onnx {
+        Vec::new()
+    } else {
+        read_tensors(weights)
+            .map_err(|e| invalid("weights", Rule::BadSafetensors, e.to_string()))?
+    };
     let mut doc: toml_edit::DocumentMut = manifest_text
         .parse()
         .map_err(|e: toml_edit::TomlError| invalid("", Rule::Parse, e.message().to_string()))?;
@@ -446,6 +475,10 @@ pub fn fill_weights(manifest_text: &str, weights: &[u8]) -> Result<String, PackE
     }
     list.set_trailing("\n");
     list.set_trailing_comma(true);
-    w.insert("tensors", toml_edit::value(list));
+    if onnx {
+        w.remove("tensors");
+    } else {
+        w.insert("tensors", toml_edit::value(list));
+    }
     Ok(doc.to_string())
 }

@@ -108,8 +108,12 @@ pub fn metric_goal(name: &str) -> Option<Goal> {
     METRICS.iter().find(|(n, _)| *n == name).map(|(_, g)| *g)
 }
 
-/// Execution engines.
-pub const ENGINES: [&str; 1] = ["burn"];
+/// Execution engines: `burn` runs a built-in architecture from safetensors weights; `onnx`
+/// runs the graph of an ONNX weights file (`runtime.architecture = "onnx"`).
+pub const ENGINES: [&str; 2] = ["burn", "onnx"];
+
+/// The `runtime.architecture` of an `onnx` model: the graph is the weights file.
+pub const ONNX_ARCHITECTURE: &str = "onnx";
 
 /// Device kinds.
 pub const DEVICES: [&str; 4] = ["cpu", "cuda", "rocm", "wgpu"];

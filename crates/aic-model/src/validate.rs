@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::featurizer::Featurizer;
 use crate::interface::{shape_string, Datatype, Dim, TensorSpec};
-use crate::manifest::{ColumnRole, Determinism, Manifest, FORMAT};
-use crate::task::{Task, ARCHITECTURES, DEVICES, ENGINES};
+use crate::manifest::{ColumnRole, Determinism, Manifest, WeightsFormat, FORMAT};
+use crate::task::{Task, ARCHITECTURES, DEVICES, ENGINES, ONNX_ARCHITECTURE};
 
 /// A rule of the standard. Enumerating the variants enumerates the rules; the kebab-case name
 /// (`label-count-mismatch`) is what `aic model check` prints.
@@ -73,8 +73,13 @@ pub enum Rule {
     ParamDefaultNotAChoice,
     /// `runtime.engine` is not a known engine.
     UnknownEngine,
-    /// `runtime.architecture` is not a built-in architecture.
+    /// `runtime.architecture` is not a built-in architecture (`burn`), or not `onnx` (`onnx`).
     UnknownArchitecture,
+    /// `weights.format` is not the engine's (`burn`: safetensors, `onnx`: onnx), or an ONNX
+    /// model lists `weights.tensors`.
+    EngineWeightsMismatch,
+    /// An `onnx` model declares `bitwise-cpu-flex` (only burn's `flex` backend gives it).
+    EngineDeterminismMismatch,
     /// The architecture solves another task.
     ArchitectureTaskMismatch,
     /// A device kind is unknown.
@@ -143,7 +148,7 @@ pub(crate) fn kebab(name: &str) -> String {
 
 impl Rule {
     /// Every rule, in declaration order.
-    pub const ALL: [Rule; 51] = [
+    pub const ALL: [Rule; 53] = [
         Rule::Parse,
         Rule::UnsupportedFormat,
         Rule::Empty,
@@ -173,6 +178,8 @@ impl Rule {
         Rule::ParamDefaultNotAChoice,
         Rule::UnknownEngine,
         Rule::UnknownArchitecture,
+        Rule::EngineWeightsMismatch,
+        Rule::EngineDeterminismMismatch,
         Rule::ArchitectureTaskMismatch,
         Rule::UnknownDevice,
         Rule::DuplicateDevice,
@@ -513,24 +520,10 @@ fn runtime(r: &mut Report, m: &Manifest, task: Option<Task>) {
         );
     }
     r.version("runtime.engine_version", &rt.engine_version);
-    match ARCHITECTURES.iter().find(|(a, _)| *a == rt.architecture) {
-        None => {
-            let known: Vec<&str> = ARCHITECTURES.iter().map(|(a, _)| *a).collect();
-            r.push(
-                "runtime.architecture",
-                Rule::UnknownArchitecture,
-                format!("{:?} is not one of {}", rt.architecture, known.join(", ")),
-            );
-        }
-        Some((a, t)) => {
-            if task.is_some_and(|task| task != *t) {
-                r.push(
-                    "runtime.architecture",
-                    Rule::ArchitectureTaskMismatch,
-                    format!("{a} solves {t}, not {}", m.model.task),
-                );
-            }
-        }
+    if rt.engine == "onnx" {
+        onnx_runtime(r, m);
+    } else {
+        builtin_architecture(r, m, task);
     }
     if rt.devices.is_empty() {
         r.push(
@@ -805,6 +798,73 @@ fn featurizer(r: &mut Report, m: &Manifest, task: Option<Task>) {
                 ),
             );
         }
+    }
+}
+
+fn builtin_architecture(r: &mut Report, m: &Manifest, task: Option<Task>) {
+    let rt = &m.runtime;
+    match ARCHITECTURES.iter().find(|(a, _)| *a == rt.architecture) {
+        None => {
+            let known: Vec<&str> = ARCHITECTURES.iter().map(|(a, _)| *a).collect();
+            r.push(
+                "runtime.architecture",
+                Rule::UnknownArchitecture,
+                format!("{:?} is not one of {}", rt.architecture, known.join(", ")),
+            );
+        }
+        Some((a, t)) => {
+            if task.is_some_and(|task| task != *t) {
+                r.push(
+                    "runtime.architecture",
+                    Rule::ArchitectureTaskMismatch,
+                    format!("{a} solves {t}, not {}", m.model.task),
+                );
+            }
+        }
+    }
+    if m.weights.format != WeightsFormat::Safetensors {
+        r.push(
+            "weights.format",
+            Rule::EngineWeightsMismatch,
+            "the burn engine reads safetensors weights",
+        );
+    }
+}
+
+/// An ONNX model: the graph is the weights file, so the architecture is `onnx`, the weights
+/// are ONNX and list no tensors, and results agree only within a tolerance.
+fn onnx_runtime(r: &mut Report, m: &Manifest) {
+    let rt = &m.runtime;
+    if rt.architecture != ONNX_ARCHITECTURE {
+        r.push(
+            "runtime.architecture",
+            Rule::UnknownArchitecture,
+            format!(
+                "{:?}: an onnx model's architecture is {ONNX_ARCHITECTURE:?} (the graph is the weights file)",
+                rt.architecture
+            ),
+        );
+    }
+    if m.weights.format != WeightsFormat::Onnx {
+        r.push(
+            "weights.format",
+            Rule::EngineWeightsMismatch,
+            "the onnx engine reads onnx weights (weights.onnx)",
+        );
+    }
+    if !m.weights.tensors.is_empty() {
+        r.push(
+            "weights.tensors",
+            Rule::EngineWeightsMismatch,
+            "an onnx model lists no tensors (the graph holds them)",
+        );
+    }
+    if rt.determinism == Determinism::BitwiseCpuFlex {
+        r.push(
+            "runtime.determinism",
+            Rule::EngineDeterminismMismatch,
+            "only burn's flex backend is bitwise-cpu-flex; an onnx model declares tolerance",
+        );
     }
 }
 

@@ -171,6 +171,15 @@ fn manifest_cases() -> Vec<Case> {
         case(UnknownArchitecture, "runtime.architecture", |m| {
             m.runtime.architecture = "resnet50".into()
         }),
+        case(EngineWeightsMismatch, "weights.format", |m| {
+            m.weights.format = aic_model::WeightsFormat::Onnx
+        }),
+        case(EngineDeterminismMismatch, "runtime.determinism", |m| {
+            m.runtime.engine = "onnx".into();
+            m.runtime.architecture = "onnx".into();
+            m.weights.format = aic_model::WeightsFormat::Onnx;
+            m.runtime.determinism = Determinism::BitwiseCpuFlex;
+        }),
         case(ArchitectureTaskMismatch, "runtime.architecture", |m| {
             m.runtime.architecture = "mlp".into()
         }),
@@ -419,6 +428,49 @@ fn every_rule_has_a_case() {
     let all: BTreeSet<Rule> = Rule::ALL.into_iter().collect();
     let missing: Vec<&Rule> = all.difference(&covered).collect();
     assert!(missing.is_empty(), "rules without a test: {missing:?}");
+}
+
+/// An ONNX model: valid with tolerance, its weights file is `weights.onnx` and lists no tensors,
+/// and a built-in architecture name is refused.
+#[test]
+fn onnx_models() {
+    let mut m = template(Task::Classification);
+    m.runtime.engine = "onnx".into();
+    m.runtime.architecture = "onnx".into();
+    m.runtime.determinism = Determinism::Tolerance;
+    m.weights.format = aic_model::WeightsFormat::Onnx;
+    assert_eq!(validate(&m), Ok(()));
+    let graph = b"\x08\x07 an onnx protobuf".to_vec();
+    let text = fill_weights(&m.to_toml_string(), &graph).unwrap();
+    let files = PackageFiles {
+        manifest: text.into_bytes(),
+        card: None,
+        vocab: None,
+        weights: graph,
+    };
+    let filled = parse(&files);
+    assert!(filled.weights.tensors.is_empty());
+    assert_eq!(check_files(&filled, &files), Ok(()));
+    let package = aic_model::pack(&files).unwrap();
+    let names: Vec<String> = tar::Archive::new(package.bytes.as_slice())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert_eq!(names, ["aicmodel.toml", "weights.onnx"]);
+    assert_eq!(aic_model::unpack(&package.bytes).unwrap().files, files);
+    let dir = std::env::temp_dir().join(format!("aic-onnx-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    files.write_dir(&dir).unwrap();
+    assert_eq!(PackageFiles::read_dir(&dir).unwrap(), files);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    m.runtime.architecture = "mlp".into();
+    let e = validate(&m).unwrap_err();
+    assert_eq!(
+        (e[0].rule, e[0].path.as_str()),
+        (Rule::UnknownArchitecture, "runtime.architecture")
+    );
 }
 
 #[test]

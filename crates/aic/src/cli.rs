@@ -368,6 +368,79 @@ pub(crate) enum ModelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Score a trained model on one split of its corpus with the task's standard metrics;
+    /// prints them and writes a scorecard (JSON) naming the model id (package or weights
+    /// BLAKE3), the data set id, the split, the runtime and the CPU kernel family.
+    #[command(after_help = "Examples:
+  aic model eval kws --data ../shared/datasets/fsdd/recordings              # test split
+  aic model eval kws-dscnn-fsdd-0.1.0.aicpkg --data fsdd/recordings --split valid --out card.json
+  aic model eval qa --data ../shared/datasets/wikiqa --split dev --json     # wikiqa/dev/
+Splits: keyword spotting test|valid|train (FSDD indices 0-4, 5-9, 10-49); text matching
+test|dev|train (a folder of that name under --data). Two scorecards with the same dataset_id and
+split compare.")]
+    Eval {
+        /// A package file (verified whole), a package directory or its aicmodel.toml (the
+        /// weights must hash to the manifest's weights.blake3).
+        path: PathBuf,
+        /// The corpus: an FSDD recordings folder or a WikiQA folder.
+        #[arg(long)]
+        data: PathBuf,
+        /// Split to score.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Refuse a package unless its id is this.
+        #[arg(long)]
+        id: Option<String>,
+        /// Write the scorecard (pretty JSON) to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the scorecard as one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a model: keyword spotting on WAV files (featurized as in training), text matching on
+    /// a question and candidate sentences, or any model on an Open Inference Protocol request.
+    #[command(after_help = "Examples:
+  aic model infer kws clip1.wav clip2.wav            # label and top probabilities per clip
+  aic model infer kws.aicpkg 7_theo_3.wav --json     # {file, label, probabilities} per clip
+  aic model infer qa --question \"how tall is the eiffel tower\" --candidates sentences.txt
+  aic model infer mlp-onnx --request request.json    # OIP v2 request in, response out
+A request file is the body of POST /v2/models/NAME/infer, e.g.
+  {\"inputs\": [{\"name\": \"features\", \"shape\": [1, 64], \"datatype\": \"FP32\", \"data\": [...]}]}")]
+    Infer {
+        /// A package file, a package directory or its aicmodel.toml.
+        path: PathBuf,
+        /// WAV files (keyword spotting).
+        files: Vec<PathBuf>,
+        /// The question (text matching).
+        #[arg(long)]
+        question: Option<String>,
+        /// A file of candidate sentences, one per line (text matching).
+        #[arg(long, value_name = "FILE")]
+        candidates: Option<PathBuf>,
+        /// An Open Inference Protocol v2 request (JSON); prints the response.
+        #[arg(long, value_name = "REQUEST.json", conflicts_with_all = ["files", "question", "candidates"])]
+        request: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve models over the Open Inference Protocol v2 (KServe v2 REST): health, server and
+    /// model metadata, and inference on the blocking thread pool.
+    #[command(after_help = "Examples:
+  aic model serve kws                                  # http://127.0.0.1:8000
+  aic model serve kws.aicpkg qa --listen 0.0.0.0:9000  # several models, by manifest name
+  curl -s localhost:8000/v2/models/kws-dscnn-fsdd      # metadata from the manifest
+  curl -s -X POST localhost:8000/v2/models/kws-dscnn-fsdd/infer -d @request.json
+ONNX models (runtime.engine = \"onnx\") need a binary built with `--features onnx`.")]
+    Serve {
+        /// Package files or directories; each model is served under its manifest's name.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        listen: SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,9 +8,12 @@ mod data;
 mod data_net;
 mod demo_sample;
 mod devnet;
+mod eval;
+mod infer;
 mod miner;
 mod model;
 mod node;
+mod serve;
 mod train;
 mod wallet;
 

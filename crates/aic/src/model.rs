@@ -41,6 +41,32 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
             set,
             json,
         } => crate::train::train(&dir, &data, &set, json),
+        ModelCommand::Eval {
+            path,
+            data,
+            split,
+            id,
+            out,
+            json,
+        } => crate::eval::eval(&path, &data, &split, id.as_deref(), out, json),
+        ModelCommand::Infer {
+            path,
+            files,
+            question,
+            candidates,
+            request,
+            json,
+        } => crate::infer::infer(
+            &path,
+            crate::infer::InferInput {
+                files,
+                question,
+                candidates,
+                request,
+            },
+            json,
+        ),
+        ModelCommand::Serve { paths, listen } => crate::serve::serve(&paths, listen),
     }
 }
 
