@@ -149,6 +149,15 @@ impl Batch {
         })
     }
 
+    /// Takes the real values of column `name` out of the batch (the buffer moves, no copy);
+    /// the column is left empty.
+    pub fn take_f32(&mut self, name: &str) -> Option<Vec<f32>> {
+        self.columns.iter_mut().find_map(|(c, d)| match d {
+            BatchData::F32(v) if c.name == name => Some(std::mem::take(v)),
+            _ => None,
+        })
+    }
+
     /// The integers of column `name`.
     pub fn u32(&self, name: &str) -> Option<&[u32]> {
         self.columns.iter().find_map(|(c, d)| match d {

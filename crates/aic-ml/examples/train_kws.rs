@@ -48,7 +48,7 @@ fn main() {
     let model = KwsDsCnn::new(&config, &mut Rng::stream(1, "init"), &device);
     let task = KeywordTask {
         config: config.clone(),
-        train: data.train,
+        train: data.train.into(),
         valid: data.valid,
     };
     let cfg = TrainConfig {

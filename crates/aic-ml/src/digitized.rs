@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use aic_data::{DatasetManifest, DirSource, Loader, LoaderConfig, LoaderError};
+use aic_data::{DatasetManifest, DirSource, Loader, LoaderConfig, LoaderError, ShardSource};
 use aic_model::{Featurizer, LogMelParams};
 
-use crate::data::Fsdd;
 use crate::tasks::Examples;
+use crate::train::BatchIter;
 
 /// Why a digitized data set could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -109,16 +109,119 @@ fn split_examples(
     Ok(out)
 }
 
-/// FSDD digitized by `aic data digitize` (splits `train`, `valid`, `test`), checked against
-/// the model's log-mel parameters; returns the examples and the data set's id.
-pub fn fsdd(dir: &Path, params: &LogMelParams) -> Result<(Fsdd, String), DigitizedError> {
+/// FSDD digitized by `aic data digitize`: the training split streamed from its shards, the
+/// validation and test splits (small, read on every epoch) in memory.
+pub struct DigitizedFsdd {
+    /// Split `train`, streamed.
+    pub train: Stream,
+    /// Split `valid`.
+    pub valid: Examples,
+    /// Split `test`.
+    pub test: Examples,
+}
+
+/// FSDD digitized by `aic data digitize` (splits `train`, `valid`, `test`) in `dir`, checked
+/// against the model's log-mel parameters; returns the splits and the data set's id.
+pub fn fsdd(dir: &Path, params: &LogMelParams) -> Result<(DigitizedFsdd, String), DigitizedError> {
     let (manifest, id) = manifest(dir)?;
     check_featurizer(&manifest, &Featurizer::LogMel(params.clone()))?;
-    let data = Fsdd {
-        train: split_examples(dir, &manifest, "train")?,
+    let data = DigitizedFsdd {
         valid: split_examples(dir, &manifest, "valid")?,
         test: split_examples(dir, &manifest, "test")?,
-        skipped: Vec::new(),
+        train: Stream::new(manifest, "train", Arc::new(DirSource::new(dir)))?,
     };
     Ok((data, id))
+}
+
+/// One split of a digitized data set, read shard by shard through [`Loader`] while the next
+/// shards are fetched and checked by its threads: training starts as soon as the first
+/// window's shards are in. Batches are in the loader's order, a pure function of the seed, the
+/// epoch and the shard sizes, so a resumed or replayed run reads the same batches.
+pub struct Stream {
+    manifest: DatasetManifest,
+    split: &'static str,
+    source: Arc<dyn ShardSource>,
+    row: usize,
+    len: usize,
+}
+
+impl Stream {
+    /// Split `split` of `manifest` (columns `features` and `label`), shards from `source`.
+    pub fn new(
+        manifest: DatasetManifest,
+        split: &'static str,
+        source: Arc<dyn ShardSource>,
+    ) -> Result<Self, DigitizedError> {
+        let row = manifest
+            .columns
+            .iter()
+            .find(|c| c.name == "features")
+            .and_then(|c| c.elements())
+            .ok_or(DigitizedError::Column("features"))?;
+        if !manifest.columns.iter().any(|c| c.name == "label") {
+            return Err(DigitizedError::Column("label"));
+        }
+        let len = manifest
+            .splits
+            .get(split)
+            .ok_or(DigitizedError::Split(split))?
+            .shards
+            .iter()
+            .filter_map(|&i| manifest.shards.get(i as usize))
+            .map(|e| e.samples as usize)
+            .sum();
+        Ok(Self {
+            manifest,
+            split,
+            source,
+            row,
+            len,
+        })
+    }
+
+    /// Samples in the split.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the split is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Batches of `batch_size` of epoch `epoch` from batch `first` on, shuffled by `seed`.
+    pub fn batches(
+        &self,
+        seed: u64,
+        epoch: u32,
+        first: u64,
+        batch_size: usize,
+    ) -> Result<BatchIter<'_, Examples>, String> {
+        let config = LoaderConfig {
+            batch_size,
+            seed,
+            ..LoaderConfig::default()
+        };
+        let loader = Loader::new(&self.manifest, self.split, Arc::clone(&self.source), config)
+            .map_err(|e| e.to_string())?;
+        let batches = loader
+            .resume(u64::from(epoch), first * batch_size as u64)
+            .map_err(|e| e.to_string())?;
+        let row = self.row;
+        Ok(Box::new(batches.map(move |b| {
+            let mut b = b.map_err(|e| e.to_string())?;
+            let values = b.take_f32("features").ok_or("no column features")?;
+            let labels = b
+                .u32("label")
+                .ok_or("no column label")?
+                .iter()
+                .map(|&l| l as usize)
+                .collect();
+            Ok(Examples {
+                values,
+                row,
+                labels,
+            })
+        })))
+    }
 }

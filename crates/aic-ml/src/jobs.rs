@@ -17,6 +17,7 @@ use crate::models::textmatch::{TextMatchCnn, TextMatchConfig};
 use crate::rng::Rng;
 use crate::tasks::answer::{self, AnswerTask};
 use crate::tasks::keyword::{self, KeywordTask};
+use crate::tasks::TrainSet;
 use crate::train::{Control, Event, Outcome, TrainConfig, TrainError, Trainer};
 
 /// Why a job cannot run.
@@ -233,18 +234,20 @@ pub fn train_keyword(
     let Featurizer::LogMel(mel) = &manifest.data.featurizer else {
         return Err(JobError::Featurizer(arch.into()));
     };
-    let (data, dataset_id) = if crate::digitized::is_dataset(fsdd_dir) {
-        crate::digitized::fsdd(fsdd_dir, mel)?
+    let (train, valid, test, dataset_id) = if crate::digitized::is_dataset(fsdd_dir) {
+        let (data, id) = crate::digitized::fsdd(fsdd_dir, mel)?;
+        (TrainSet::Stream(Box::new(data.train)), data.valid, data.test, id)
     } else {
         let data = crate::data::fsdd(fsdd_dir, mel)?;
-        (data, dir_id(fsdd_dir, |n| n.ends_with(".wav"))?)
+        let id = dir_id(fsdd_dir, |n| n.ends_with(".wav"))?;
+        (TrainSet::Memory(data.train), data.valid, data.test, id)
     };
     let device = Device::flex().autodiff();
     let model = KwsDsCnn::new(&config, &mut Rng::stream(cfg.seed, "init"), &device);
     let task = KeywordTask {
         config: config.clone(),
-        train: data.train,
-        valid: data.valid,
+        train,
+        valid,
     };
     let outcome =
         Trainer::new(&task, cfg.clone(), device).run(model, None, &mut |e, _| on_event(e))?;
@@ -269,7 +272,7 @@ pub fn train_keyword(
             kernel_family: crate::family::kernel_family(),
         }
     };
-    let scorecards = vec![card("valid", &task.valid), card("test", &data.test)];
+    let scorecards = vec![card("valid", &task.valid), card("test", &test)];
     Ok(Trained {
         weights,
         outcome,

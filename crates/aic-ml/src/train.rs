@@ -2,9 +2,10 @@
 //! with early stopping, checkpoints every K steps, exact resume, and replay of a segment.
 //!
 //! Every input to a step is a pure function of the job (seed, configuration, data) and of the
-//! checkpoint before it: the order of epoch `e` is a shuffle drawn from the stream
-//! `order/{e}` of the seed, the learning rate a function of the step, and the model and
-//! optimizer state is in the checkpoint. So a run interrupted at a checkpoint and resumed ends
+//! checkpoint before it: the batches of epoch `e` are a pure function of the seed, the epoch
+//! and the data (in memory, a shuffle drawn from the stream `order/{e}` of the seed; streamed
+//! from shards, the loader's order), the learning rate a function of the step, and the model
+//! and optimizer state is in the checkpoint. So a run interrupted at a checkpoint and resumed ends
 //! with the same bits as an uninterrupted run, and a verifier can re-execute any segment
 //! between two checkpoints and compare ids.
 
@@ -47,20 +48,42 @@ pub struct TrainConfig {
     pub constant_lr: bool,
 }
 
-/// A model family trained on a data set: how a batch's loss is computed and how the model is
-/// scored on the validation split. Higher metrics are better.
+/// Training batches in the order the loop consumes them; an error ends the run.
+pub type BatchIter<'a, B> = Box<dyn Iterator<Item = Result<B, String>> + 'a>;
+
+/// A model family trained on a data set: where its batches come from, how a batch's loss is
+/// computed and how the model is scored on the validation split. Higher metrics are better.
 pub trait Task {
     /// The network.
     type Model: Module + Clone;
 
+    /// One training batch as the task's data gives it.
+    type Batch;
+
     /// Training examples.
     fn train_len(&self) -> usize;
 
-    /// Mean loss of the training examples at `indices`, on the autodiff device.
-    fn loss(&self, model: &Self::Model, indices: &[usize], device: &Device) -> Tensor<1>;
+    /// The batches of `epoch` from batch `first` on, `batch_size` examples each, in an order
+    /// that is a pure function of `seed`, `epoch` and the data (so a resumed or replayed run
+    /// sees the same batches). Only the first `train_len() / batch_size` are used.
+    fn batches(
+        &self,
+        seed: u64,
+        epoch: u32,
+        first: u64,
+        batch_size: usize,
+    ) -> Result<BatchIter<'_, Self::Batch>, String>;
+
+    /// Mean loss of one batch, on the autodiff device.
+    fn loss(&self, model: &Self::Model, batch: Self::Batch, device: &Device) -> Tensor<1>;
 
     /// Validation metric of a model in inference mode (`Module::valid`).
     fn validate(&self, model: &Self::Model) -> f64;
+
+    /// Makes state the last step updated but left pending (batch-norm running statistics)
+    /// visible to [`state::collect`], before a checkpoint. Models without such state need
+    /// nothing.
+    fn sync_state(&self, _model: &Self::Model) {}
 }
 
 /// Something the loop reports.
@@ -135,6 +158,16 @@ pub enum TrainError {
     /// A checkpoint does not fit the model.
     #[error("checkpoint does not fit the model: {0}")]
     Checkpoint(#[from] state::StateError),
+    /// The training data could not be read (a shard missing, tampered or cut short).
+    #[error("training data failed at epoch {epoch}, batch {batch}: {reason}")]
+    Data {
+        /// Epoch of the batch.
+        epoch: u32,
+        /// Batch within the epoch.
+        batch: u64,
+        /// What failed.
+        reason: String,
+    },
 }
 
 /// The end of a run.
@@ -146,6 +179,22 @@ pub struct Outcome {
     pub best_model: TensorMap,
     /// Every checkpoint id taken, by step (the transcript).
     pub transcript: Vec<(u64, blake3::Hash)>,
+    /// Time the loop spent waiting for batches from the task's data.
+    pub data_wait_secs: f64,
+    /// Time spent in training steps (waiting for data, forward, backward, optimizer), not
+    /// counting validation and checkpoints.
+    pub step_secs: f64,
+}
+
+impl Outcome {
+    /// Share of step time spent waiting for data (0 when no step ran).
+    pub fn data_wait_fraction(&self) -> f64 {
+        if self.step_secs > 0.0 {
+            self.data_wait_secs / self.step_secs
+        } else {
+            0.0
+        }
+    }
 }
 
 /// Data order of one epoch.
@@ -153,6 +202,23 @@ pub fn epoch_order(seed: u64, epoch: u32, n: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     Rng::stream(seed, &format!("order/{epoch}")).shuffle(&mut order);
     order
+}
+
+/// Batches of indices into in-memory examples, in the order of [`epoch_order`].
+pub fn index_batches(
+    seed: u64,
+    epoch: u32,
+    first: u64,
+    batch_size: usize,
+    n: usize,
+) -> BatchIter<'static, Vec<usize>> {
+    let order = epoch_order(seed, epoch, n);
+    let batches: Vec<Vec<usize>> = order
+        .chunks_exact(batch_size.max(1))
+        .skip(first as usize)
+        .map(<[usize]>::to_vec)
+        .collect();
+    Box::new(batches.into_iter().map(Ok))
 }
 
 /// The training loop bound to a task, a configuration and a device.
@@ -282,19 +348,43 @@ impl<'a, T: Task> Trainer<'a, T> {
                 Some(&c),
             ) == Control::Stop
             {
-                return Ok(self.outcome(run, transcript));
+                return Ok(self.outcome(run, transcript, (0.0, 0.0)));
             }
         }
-        let n = self.task.train_len();
+        let mut batches: Option<BatchIter<'_, T::Batch>> = None;
+        let mut data_wait = 0.0f64;
+        let mut step_time = 0.0f64;
         while run.progress.epoch < self.config.epochs {
             if until.is_some_and(|u| run.progress.step >= u) {
                 break;
             }
-            let order = epoch_order(self.config.seed, run.progress.epoch, n);
-            let b = run.progress.batch as usize * self.config.batch_size;
-            let indices = &order[b..b + self.config.batch_size];
+            let step_started = Instant::now();
+            let data_error = |reason: String| TrainError::Data {
+                epoch: run.progress.epoch,
+                batch: u64::from(run.progress.batch),
+                reason,
+            };
+            let iter = match batches.as_mut() {
+                Some(iter) => iter,
+                None => batches.insert(
+                    self.task
+                        .batches(
+                            self.config.seed,
+                            run.progress.epoch,
+                            u64::from(run.progress.batch),
+                            self.config.batch_size,
+                        )
+                        .map_err(data_error)?,
+                ),
+            };
+            let batch = match iter.next() {
+                Some(Ok(batch)) => batch,
+                Some(Err(reason)) => return Err(data_error(reason)),
+                None => return Err(data_error("the data ended before the epoch".into())),
+            };
+            data_wait += step_started.elapsed().as_secs_f64();
             let lr = schedule.rate(run.progress.step);
-            let loss = self.task.loss(&run.model, indices, &self.device);
+            let loss = self.task.loss(&run.model, batch, &self.device);
             let loss_value: f32 = loss.clone().inner().into_scalar();
             let grads = GradientsParams::from_grads(loss.backward(), &run.model);
             let (model, norm) = run.optim.step(lr, run.model.clone(), grads);
@@ -307,6 +397,7 @@ impl<'a, T: Task> Trainer<'a, T> {
                 });
             }
             run.model = model;
+            step_time += step_started.elapsed().as_secs_f64();
             run.progress.step += 1;
             run.progress.batch += 1;
             samples += self.config.batch_size as u64;
@@ -347,6 +438,7 @@ impl<'a, T: Task> Trainer<'a, T> {
                 epoch_loss = (0.0, 0);
                 run.progress.epoch += 1;
                 run.progress.batch = 0;
+                batches = None;
                 if self.config.patience > 0
                     && run.progress.epochs_without_improvement >= self.config.patience
                 {
@@ -381,20 +473,29 @@ impl<'a, T: Task> Trainer<'a, T> {
                 break;
             }
         }
-        Ok(self.outcome(run, transcript))
+        drop(batches);
+        Ok(self.outcome(run, transcript, (data_wait, step_time)))
     }
 
-    fn outcome(&self, run: Run<T::Model>, transcript: Vec<(u64, blake3::Hash)>) -> Outcome {
+    fn outcome(
+        &self,
+        run: Run<T::Model>,
+        transcript: Vec<(u64, blake3::Hash)>,
+        (data_wait_secs, step_secs): (f64, f64),
+    ) -> Outcome {
         let last = self.snapshot(&run);
         let best_model = run.best_model.unwrap_or_else(|| last.model.clone());
         Outcome {
             last,
             best_model,
             transcript,
+            data_wait_secs,
+            step_secs,
         }
     }
 
     fn snapshot(&self, run: &Run<T::Model>) -> Checkpoint {
+        self.task.sync_state(&run.model);
         let mut optimizer = TensorMap::new();
         for (path, m) in &run.optim.state {
             for (suffix, t) in [("m", &m.m), ("v", &m.v)] {

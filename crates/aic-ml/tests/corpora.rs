@@ -77,7 +77,7 @@ fn keyword_model_learns_fsdd_and_its_bits_do_not_depend_on_threads() {
     // Determinism: one epoch on 512 clips, in a 1-thread and a 2-thread pool.
     let small = KeywordTask {
         config: kws.clone(),
-        train: subset(&data.train, 512),
+        train: subset(&data.train, 512).into(),
         valid: subset(&data.valid, 64),
     };
     let run = |threads: usize| {
@@ -103,7 +103,7 @@ fn keyword_model_learns_fsdd_and_its_bits_do_not_depend_on_threads() {
     // Learning: four epochs on all of it is far above chance (10 %).
     let task = KeywordTask {
         config: kws.clone(),
-        train: data.train,
+        train: data.train.into(),
         valid: data.valid,
     };
     let model = KwsDsCnn::new(&kws, &mut Rng::stream(3, "init"), &device);

@@ -34,7 +34,7 @@ fn task() -> ClassifyTask {
             hidden: vec![16],
             classes: 4,
         },
-        train: blobs(256, 1),
+        train: blobs(256, 1).into(),
         valid: blobs(64, 2),
     }
 }
@@ -166,7 +166,10 @@ fn replay_reproduces_the_next_checkpoint_and_catches_tampering() {
 #[test]
 fn nan_loss_ends_the_run_with_a_reason() {
     let mut t = task();
-    t.train.values[3 * 8] = f32::NAN;
+    let aic_ml::tasks::TrainSet::Memory(train) = &mut t.train else {
+        unreachable!("in memory")
+    };
+    train.values[3 * 8] = f32::NAN;
     let trainer = Trainer::new(&t, config(), device());
     let err = trainer
         .run(fresh(&t, 1), None, &mut |_, _| Control::Continue)

@@ -147,7 +147,7 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
     if json {
         println!(
             "{}",
-            json!({"event": "done", "weights_blake3": blake3::hash(&trained.weights).to_hex().to_string(), "transcript_root": root, "scorecards": trained.scorecards, "first_step_s": first_step, "seconds": started.elapsed().as_secs_f64()})
+            json!({"event": "done", "weights_blake3": blake3::hash(&trained.weights).to_hex().to_string(), "transcript_root": root, "scorecards": trained.scorecards, "first_step_s": first_step, "data_wait_fraction": trained.outcome.data_wait_fraction(), "seconds": started.elapsed().as_secs_f64()})
         );
     } else {
         eprintln!();
@@ -166,10 +166,11 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
             }
         }
         println!(
-            "weights {} in {:.1} s (first step done after {:.2} s); transcript root {}",
+            "weights {} in {:.1} s (first step done after {:.2} s; {:.2} % of step time waiting for data); transcript root {}",
             weights_path.display(),
             started.elapsed().as_secs_f64(),
             first_step.unwrap_or_default(),
+            100.0 * trained.outcome.data_wait_fraction(),
             root.unwrap_or_default()
         );
     }

@@ -4,7 +4,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::metrics::{self, RankingReport};
 use crate::models::textmatch::{TextMatchCnn, TextMatchConfig};
-use crate::train::Task;
+use crate::train::{index_batches, BatchIter, Task};
 
 /// Pairs are scored in batches of this many.
 const EVAL_BATCH: usize = 512;
@@ -113,12 +113,30 @@ pub struct AnswerTask {
 
 impl Task for AnswerTask {
     type Model = TextMatchCnn;
+    type Batch = Vec<usize>;
 
     fn train_len(&self) -> usize {
         self.train.len()
     }
 
-    fn loss(&self, model: &TextMatchCnn, indices: &[usize], device: &Device) -> Tensor<1> {
+    fn batches(
+        &self,
+        seed: u64,
+        epoch: u32,
+        first: u64,
+        batch_size: usize,
+    ) -> Result<BatchIter<'_, Vec<usize>>, String> {
+        Ok(index_batches(
+            seed,
+            epoch,
+            first,
+            batch_size,
+            self.train.len(),
+        ))
+    }
+
+    fn loss(&self, model: &TextMatchCnn, indices: Vec<usize>, device: &Device) -> Tensor<1> {
+        let indices = &indices[..];
         let (q, a) = self.train.gather(indices, device);
         let logits = model.forward(q, a);
         let y: Vec<f32> = indices

@@ -2,10 +2,10 @@
 
 use burn::tensor::{Device, Tensor};
 
-use super::{cross_entropy, Examples};
+use super::{cross_entropy, Examples, TrainSet};
 use crate::metrics::{self, ClassificationReport};
 use crate::models::mlp::{Mlp, MlpConfig};
-use crate::train::Task;
+use crate::train::{BatchIter, Task};
 
 /// Examples are evaluated in batches of this many.
 const EVAL_BATCH: usize = 1024;
@@ -15,7 +15,7 @@ pub struct ClassifyTask {
     /// Architecture.
     pub config: MlpConfig,
     /// Training examples.
-    pub train: Examples,
+    pub train: TrainSet,
     /// Validation examples.
     pub valid: Examples,
 }
@@ -44,13 +44,24 @@ pub fn evaluate(
 
 impl Task for ClassifyTask {
     type Model = Mlp;
+    type Batch = Examples;
 
     fn train_len(&self) -> usize {
         self.train.len()
     }
 
-    fn loss(&self, model: &Mlp, indices: &[usize], device: &Device) -> Tensor<1> {
-        let (x, labels) = self.train.gather(indices, device);
+    fn batches(
+        &self,
+        seed: u64,
+        epoch: u32,
+        first: u64,
+        batch_size: usize,
+    ) -> Result<BatchIter<'_, Examples>, String> {
+        self.train.batches(seed, epoch, first, batch_size)
+    }
+
+    fn loss(&self, model: &Mlp, batch: Examples, device: &Device) -> Tensor<1> {
+        let (x, labels) = batch.into_tensor(device);
         cross_entropy(model.forward(x), &labels)
     }
 

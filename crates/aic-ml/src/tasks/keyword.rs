@@ -2,10 +2,10 @@
 
 use burn::tensor::{Device, Tensor};
 
-use super::{cross_entropy, Examples};
+use super::{cross_entropy, Examples, TrainSet};
 use crate::metrics::{self, ClassificationReport};
 use crate::models::kws::{KwsConfig, KwsDsCnn};
-use crate::train::Task;
+use crate::train::{BatchIter, Task};
 
 /// Examples are evaluated in batches of this many.
 const EVAL_BATCH: usize = 256;
@@ -15,7 +15,7 @@ pub struct KeywordTask {
     /// Architecture.
     pub config: KwsConfig,
     /// Training examples.
-    pub train: Examples,
+    pub train: TrainSet,
     /// Validation examples (early stopping).
     pub valid: Examples,
 }
@@ -63,14 +63,29 @@ pub fn evaluate(
 
 impl Task for KeywordTask {
     type Model = KwsDsCnn;
+    type Batch = Examples;
 
     fn train_len(&self) -> usize {
         self.train.len()
     }
 
-    fn loss(&self, model: &KwsDsCnn, indices: &[usize], device: &Device) -> Tensor<1> {
-        let (x, labels) = self.train.gather(indices, device);
+    fn batches(
+        &self,
+        seed: u64,
+        epoch: u32,
+        first: u64,
+        batch_size: usize,
+    ) -> Result<BatchIter<'_, Examples>, String> {
+        self.train.batches(seed, epoch, first, batch_size)
+    }
+
+    fn loss(&self, model: &KwsDsCnn, batch: Examples, device: &Device) -> Tensor<1> {
+        let (x, labels) = batch.into_tensor(device);
         cross_entropy(model.forward(self.shape(x)), &labels)
+    }
+
+    fn sync_state(&self, model: &KwsDsCnn) {
+        model.sync_running_stats();
     }
 
     fn validate(&self, model: &KwsDsCnn) -> f64 {

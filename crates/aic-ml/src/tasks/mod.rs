@@ -6,6 +6,8 @@ pub mod keyword;
 
 use burn::tensor::{activation::log_softmax, Device, Tensor, TensorData};
 
+use crate::train::{index_batches, BatchIter};
+
 /// Mean cross-entropy of `logits` `[batch, classes]` against class indices.
 pub fn cross_entropy(logits: Tensor<2>, labels: &[usize]) -> Tensor<1> {
     let [b, c] = logits.dims();
@@ -51,16 +53,77 @@ impl Examples {
         self.labels.push(label);
     }
 
-    /// The examples at `indices` as a `[n, row]` matrix and their labels.
-    pub fn gather(&self, indices: &[usize], device: &Device) -> (Tensor<2>, Vec<usize>) {
+    /// The examples at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Examples {
         let mut values = Vec::with_capacity(indices.len() * self.row);
         for &i in indices {
             values.extend_from_slice(&self.values[i * self.row..(i + 1) * self.row]);
         }
-        let labels = indices.iter().map(|&i| self.labels[i]).collect();
+        Examples {
+            values,
+            row: self.row,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
+    /// The examples as a `[len, row]` matrix (the buffer moves, no copy) and their labels.
+    pub fn into_tensor(self, device: &Device) -> (Tensor<2>, Vec<usize>) {
+        let n = self.len();
         (
-            Tensor::from_data(TensorData::new(values, [indices.len(), self.row]), device),
-            labels,
+            Tensor::from_data(TensorData::new(self.values, [n, self.row]), device),
+            self.labels,
         )
+    }
+
+    /// The examples at `indices` as a `[n, row]` matrix and their labels.
+    pub fn gather(&self, indices: &[usize], device: &Device) -> (Tensor<2>, Vec<usize>) {
+        self.subset(indices).into_tensor(device)
+    }
+}
+
+/// Training examples of a task: in memory, or streamed from a digitized data set's shards.
+pub enum TrainSet {
+    /// In memory; batches in the order of [`crate::train::epoch_order`].
+    Memory(Examples),
+    /// Read shard by shard through the data set's loader, in the loader's order (a pure
+    /// function of seed, epoch and shard sizes), while the next shards are prefetched.
+    Stream(Box<crate::digitized::Stream>),
+}
+
+impl From<Examples> for TrainSet {
+    fn from(examples: Examples) -> Self {
+        TrainSet::Memory(examples)
+    }
+}
+
+impl TrainSet {
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        match self {
+            TrainSet::Memory(e) => e.len(),
+            TrainSet::Stream(s) => s.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The batches of `epoch` from batch `first` on (see [`crate::train::Task::batches`]).
+    pub fn batches(
+        &self,
+        seed: u64,
+        epoch: u32,
+        first: u64,
+        batch_size: usize,
+    ) -> Result<BatchIter<'_, Examples>, String> {
+        match self {
+            TrainSet::Memory(e) => Ok(Box::new(
+                index_batches(seed, epoch, first, batch_size, e.len())
+                    .map(move |b| b.map(|indices| e.subset(&indices))),
+            )),
+            TrainSet::Stream(s) => s.batches(seed, epoch, first, batch_size),
+        }
     }
 }
