@@ -23,5 +23,6 @@ pub use codes::{bip22_reason, error_code};
 pub use handle::{NodeHandle, TipEvent};
 pub use server::{router, serve};
 pub use stratum::{
-    params_list, parse_request, serve_stratum, MiningStats, StratumConfig, SubmitFields,
+    params_list, parse_request, serve_given_job, serve_stratum, GivenJob, GivenJobError,
+    MiningStats, StratumConfig, SubmitFields,
 };

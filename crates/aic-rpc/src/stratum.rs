@@ -9,8 +9,13 @@
 //! stale, 22 duplicate, 23 low difficulty, 24 unauthorized, 25 not subscribed, 20 other).
 //! Per-worker statistics are kept in [`MiningStats`] and served at
 //! `GET /api/v1/mining/workers`.
+//!
+//! [`serve_given_job`] serves one job given in wire form instead of the node's templates (a
+//! third-party pool's recorded job, say), with the same sessions and share checks: how the
+//! server is tested against a real miner's recorded traffic.
 
 mod difficulty;
+mod given;
 mod job;
 mod parse;
 mod session;
@@ -26,10 +31,12 @@ use aic_chain::BlockTemplate;
 use aic_primitives::{Address, Hash256};
 use tokio::net::TcpListener;
 
+pub use given::{GivenJob, GivenJobError};
 pub use parse::{params_list, parse_request, SubmitFields};
 pub use workers::MiningStats;
 
 use crate::handle::NodeHandle;
+use job::Job;
 
 /// Stratum server settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,13 +71,23 @@ impl Default for StratumConfig {
     }
 }
 
+/// Where the connections' jobs come from.
+#[derive(Debug)]
+pub(crate) enum JobSource {
+    /// Templates of this node's chain, each paying its connection's address: the node's server.
+    Node,
+    /// One job given from outside, the same for every connection.
+    Given(Arc<GivenJob>),
+}
+
 /// What every connection shares.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) handle: Arc<NodeHandle>,
     pub(crate) config: StratumConfig,
+    source: JobSource,
     next_extranonce1: AtomicU32,
-    pub(crate) next_job: AtomicU64,
+    next_job: AtomicU64,
     /// Templates per payout address: the tip and mempool sequence they were built for.
     templates: Mutex<HashMap<Address, CachedTemplate>>,
     /// Held while a template is built, so that a new tip seen by a thousand connections at
@@ -86,15 +103,59 @@ pub(crate) struct Shared {
 type CachedTemplate = (Hash256, u64, Instant, Arc<BlockTemplate>);
 
 impl Shared {
+    fn new(handle: Arc<NodeHandle>, config: StratumConfig, source: JobSource) -> Shared {
+        let (network, max_future_secs) = {
+            let chain = handle.chain();
+            (chain.params().network, chain.params().max_future_block_secs)
+        };
+        Shared {
+            handle,
+            config,
+            source,
+            building: tokio::sync::Mutex::new(()),
+            network,
+            max_future_secs,
+            next_extranonce1: AtomicU32::new(rand::random()),
+            next_job: AtomicU64::new(1),
+            templates: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A new connection's `extranonce1`: from a counter, or the given job's.
     pub(crate) fn next_extranonce1(&self) -> [u8; 4] {
-        self.next_extranonce1
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            .to_be_bytes()
+        match &self.source {
+            JobSource::Node => self
+                .next_extranonce1
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .to_be_bytes(),
+            JobSource::Given(given) => given.extranonce1(),
+        }
+    }
+
+    /// A new job for a connection paying `payout`, its share target still the network's.
+    pub(crate) async fn job(&self, payout: Address) -> Option<Job> {
+        match &self.source {
+            JobSource::Node => {
+                let template = self.template(payout).await?;
+                let id = self
+                    .next_job
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Job::from_template(format!("{id:x}"), template)
+            }
+            JobSource::Given(given) => Some(given.job()),
+        }
+    }
+
+    /// Reports the header of a share that meets a given job's network target.
+    pub(crate) fn block_candidate(&self, header: aic_primitives::BlockHeader) {
+        if let JobSource::Given(given) = &self.source {
+            given.block_candidate(header);
+        }
     }
 
     /// A template paying `payout` for the current tip, shared between connections with the
     /// same payout address and rebuilt when the tip moves or it is older than the refresh.
-    pub(crate) async fn template(&self, payout: Address) -> Option<Arc<BlockTemplate>> {
+    async fn template(&self, payout: Address) -> Option<Arc<BlockTemplate>> {
         if let Some(t) = self.cached(payout) {
             return Some(t);
         }
@@ -142,20 +203,33 @@ pub async fn serve_stratum(
     config: StratumConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (network, max_future_secs) = {
-        let chain = handle.chain();
-        (chain.params().network, chain.params().max_future_block_secs)
-    };
-    let shared = Arc::new(Shared {
-        handle,
-        config,
-        building: tokio::sync::Mutex::new(()),
-        network,
-        max_future_secs,
-        next_extranonce1: AtomicU32::new(rand::random()),
-        next_job: AtomicU64::new(1),
-        templates: Mutex::new(HashMap::new()),
-    });
+    let shared = Shared::new(handle, config, JobSource::Node);
+    accept_loop(listener, Arc::new(shared), shutdown).await
+}
+
+/// Serves `job` on `listener` until `shutdown` completes or the node closes: every connection
+/// gets the job's `extranonce1` and, once authorized, the job itself, and its shares are
+/// checked as the node's own jobs' shares are (the user name must still be a payout address
+/// of the node's network). The share difficulty is the configuration's: set
+/// `min_difficulty` and `max_difficulty` to `initial_difficulty` to hold it. The job never
+/// goes stale; shares that meet its network target are kept in
+/// [`GivenJob::block_candidates`], not submitted to the chain.
+pub async fn serve_given_job(
+    listener: TcpListener,
+    handle: Arc<NodeHandle>,
+    config: StratumConfig,
+    job: Arc<GivenJob>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let shared = Shared::new(handle, config, JobSource::Given(job));
+    accept_loop(listener, Arc::new(shared), shutdown).await
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

@@ -112,7 +112,7 @@ pub(crate) async fn run(shared: Arc<Shared>, stream: TcpStream) {
                 }
                 let tip = events.borrow_and_update().hash;
                 match state.jobs.back() {
-                    Some(j) if j.template.prev_hash != tip => state.new_job(&shared, true).await,
+                    Some(j) if j.is_stale(&tip) => state.new_job(&shared, true).await,
                     _ => Vec::new(),
                 }
             }
@@ -274,18 +274,15 @@ impl State {
         Value::Object(result)
     }
 
-    /// A new job for the current template (with `set_difficulty` first), if authorized.
+    /// A new job (with `set_difficulty` first), if authorized.
     async fn new_job(&mut self, shared: &Shared, clean: bool) -> Out {
         let Some((address, _)) = self.authorized.clone() else {
             return Vec::new();
         };
-        let Some(template) = shared.template(address).await else {
+        let Some(job) = shared.job(address).await else {
             return Vec::new();
         };
-        let network = match template.bits.to_target() {
-            Ok(t) => t,
-            Err(_) => return Vec::new(),
-        };
+        let network = job.network_target;
         // Never ask for more than a block: where the network target is easier than the
         // vardiff one (a young devnet), shares are blocks and the announced difficulty is the
         // network's.
@@ -298,15 +295,7 @@ impl State {
                 share_target(self.vardiff.difficulty, &network),
             )
         };
-        let id = format!(
-            "{:x}",
-            shared
-                .next_job
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        let Some(job) = Job::new(id, template, target) else {
-            return Vec::new();
-        };
+        let job = job.with_share_target(target);
         if clean {
             self.jobs.clear();
             self.seen.clear();
@@ -363,7 +352,7 @@ impl State {
             return fail(RejectCode::JobNotFound, "job not found");
         };
         let tip = shared.handle.subscribe().borrow().hash;
-        if job.template.prev_hash != tip {
+        if job.is_stale(&tip) {
             return fail(RejectCode::JobNotFound, "stale job: the chain moved on");
         }
         let Some(SubmitFields {
@@ -379,10 +368,10 @@ impl State {
             );
         };
         let max_time = shared.handle.now().saturating_add(shared.max_future_secs);
-        if ntime < job.template.min_time || u64::from(ntime) > max_time {
+        if ntime < job.min_time || u64::from(ntime) > max_time {
             return fail(RejectCode::Other, "ntime out of range");
         }
-        let base = job.template.version as u32;
+        let base = job.version;
         let version = match version_bits {
             None => base,
             Some(bits) if bits & !self.version_mask == 0 => (base & !self.version_mask) | bits,
@@ -409,24 +398,35 @@ impl State {
         }
         let mut found_block = false;
         if job.network_target.is_met_by(&hash) {
-            let block = job.block(header, extranonce);
-            let handle = shared.handle.clone();
-            let result = tokio::task::spawn_blocking(move || handle.submit_block(block)).await;
-            match result {
-                Ok(Ok(a)) => {
-                    found_block = a.is_tip;
-                    tracing::info!(target: "stratum", %worker, height = a.height.0, hash = %a.hash, "block found");
-                }
-                Ok(Err(e)) => {
-                    tracing::warn!(target: "stratum", %worker, error = %e, "block refused")
-                }
-                Err(e) => tracing::warn!(target: "stratum", error = %e, "block submission failed"),
+            match job.block(header, extranonce) {
+                Some(block) => found_block = submit_block(shared, &worker, block).await,
+                // A given job's block is not this chain's: report it to whoever gave the job.
+                None => shared.block_candidate(header),
             }
         }
         let difficulty = share_difficulty(&job.share_target).min(hash_difficulty(&hash));
         stats.accepted(&worker, difficulty, found_block);
         self.vardiff.on_share();
         answer(id, json!(true))
+    }
+}
+
+/// Submits a share's block to the chain; whether it became the tip.
+async fn submit_block(shared: &Shared, worker: &str, block: aic_primitives::Block) -> bool {
+    let handle = shared.handle.clone();
+    match tokio::task::spawn_blocking(move || handle.submit_block(block)).await {
+        Ok(Ok(a)) => {
+            tracing::info!(target: "stratum", %worker, height = a.height.0, hash = %a.hash, "block found");
+            a.is_tip
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(target: "stratum", %worker, error = %e, "block refused");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(target: "stratum", error = %e, "block submission failed");
+            false
+        }
     }
 }
 
