@@ -21,6 +21,8 @@ mod cache;
 mod fetch;
 #[cfg(feature = "client")]
 mod publish;
+#[cfg(feature = "client")]
+mod source;
 
 pub use error::BlobError;
 pub use id::BlobId;
@@ -32,3 +34,5 @@ pub use cache::{BlobCache, CacheConfig, Pins, Want};
 pub use fetch::{blob_url, BlobReport, FetchConfig, FetchReport, Fetcher, Progress};
 #[cfg(feature = "client")]
 pub use publish::{publish, PublishReport};
+#[cfg(feature = "client")]
+pub use source::CacheSource;

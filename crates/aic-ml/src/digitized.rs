@@ -71,9 +71,9 @@ fn check_featurizer(
 
 /// Reads split `split` in stored order (no shuffle: the trainer orders examples itself).
 fn split_examples(
-    dir: &Path,
     manifest: &DatasetManifest,
     split: &'static str,
+    source: &Arc<dyn ShardSource>,
 ) -> Result<Examples, DigitizedError> {
     if !manifest.splits.contains_key(split) {
         return Err(DigitizedError::Split(split));
@@ -91,7 +91,7 @@ fn split_examples(
         shuffle: false,
         ..LoaderConfig::default()
     };
-    let loader = Loader::new(manifest, split, Arc::new(DirSource::new(dir)), config)?;
+    let loader = Loader::new(manifest, split, Arc::clone(source), config)?;
     let mut out = Examples {
         row,
         ..Examples::default()
@@ -124,13 +124,26 @@ pub struct DigitizedFsdd {
 /// against the model's log-mel parameters; returns the splits and the data set's id.
 pub fn fsdd(dir: &Path, params: &LogMelParams) -> Result<(DigitizedFsdd, String), DigitizedError> {
     let (manifest, id) = manifest(dir)?;
+    Ok((
+        fsdd_from(manifest, Arc::new(DirSource::new(dir)), params)?,
+        id,
+    ))
+}
+
+/// FSDD digitized by `aic data digitize` whose shards come from `source` (a directory, a
+/// worker cache that fetches them from nodes on first use), checked against the model's
+/// log-mel parameters. The small `valid` and `test` splits are read now; `train` streams.
+pub fn fsdd_from(
+    manifest: DatasetManifest,
+    source: Arc<dyn ShardSource>,
+    params: &LogMelParams,
+) -> Result<DigitizedFsdd, DigitizedError> {
     check_featurizer(&manifest, &Featurizer::LogMel(params.clone()))?;
-    let data = DigitizedFsdd {
-        valid: split_examples(dir, &manifest, "valid")?,
-        test: split_examples(dir, &manifest, "test")?,
-        train: Stream::new(manifest, "train", Arc::new(DirSource::new(dir)))?,
-    };
-    Ok((data, id))
+    Ok(DigitizedFsdd {
+        valid: split_examples(&manifest, "valid", &source)?,
+        test: split_examples(&manifest, "test", &source)?,
+        train: Stream::new(manifest, "train", source)?,
+    })
 }
 
 /// One split of a digitized data set, read shard by shard through [`Loader`] while the next

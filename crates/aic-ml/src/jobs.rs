@@ -217,12 +217,29 @@ pub struct Trained {
     pub vocabulary: Option<Vec<u8>>,
 }
 
-/// Trains a keyword-spotting model on an FSDD folder, or on FSDD digitized by
-/// `aic data digitize` (a directory with a `manifest.json`).
+/// Where a keyword job's clips come from.
+pub enum KeywordData<'a> {
+    /// An FSDD folder of WAV files, or a directory digitized by `aic data digitize` (with a
+    /// `manifest.json`).
+    Path(&'a Path),
+    /// A digitized data set whose shards come from `source` (a worker cache fetching them
+    /// from nodes as training reaches them).
+    Shards {
+        /// The data set's manifest.
+        manifest: Box<aic_data::DatasetManifest>,
+        /// Its id (BLAKE3 of the manifest's bytes).
+        id: String,
+        /// Where its shards are read.
+        source: std::sync::Arc<dyn aic_data::ShardSource>,
+    },
+}
+
+/// Trains a keyword-spotting model on FSDD: WAV files featurized now, or log-mel shards
+/// digitized by `aic data digitize`, whose training split streams through the loader.
 pub fn train_keyword(
     manifest: &Manifest,
     params: &BTreeMap<String, ParamValue>,
-    fsdd_dir: &Path,
+    data: KeywordData<'_>,
     on_event: &mut dyn FnMut(&Event) -> Control,
 ) -> Result<Trained, JobError> {
     let arch = manifest.runtime.architecture.as_str();
@@ -234,13 +251,34 @@ pub fn train_keyword(
     let Featurizer::LogMel(mel) = &manifest.data.featurizer else {
         return Err(JobError::Featurizer(arch.into()));
     };
-    let (train, valid, test, dataset_id) = if crate::digitized::is_dataset(fsdd_dir) {
-        let (data, id) = crate::digitized::fsdd(fsdd_dir, mel)?;
-        (TrainSet::Stream(Box::new(data.train)), data.valid, data.test, id)
-    } else {
-        let data = crate::data::fsdd(fsdd_dir, mel)?;
-        let id = dir_id(fsdd_dir, |n| n.ends_with(".wav"))?;
-        (TrainSet::Memory(data.train), data.valid, data.test, id)
+    let (train, valid, test, dataset_id) = match data {
+        KeywordData::Path(dir) if crate::digitized::is_dataset(dir) => {
+            let (data, id) = crate::digitized::fsdd(dir, mel)?;
+            (
+                TrainSet::Stream(Box::new(data.train)),
+                data.valid,
+                data.test,
+                id,
+            )
+        }
+        KeywordData::Path(dir) => {
+            let data = crate::data::fsdd(dir, mel)?;
+            let id = dir_id(dir, |n| n.ends_with(".wav"))?;
+            (TrainSet::Memory(data.train), data.valid, data.test, id)
+        }
+        KeywordData::Shards {
+            manifest,
+            id,
+            source,
+        } => {
+            let data = crate::digitized::fsdd_from(*manifest, source, mel)?;
+            (
+                TrainSet::Stream(Box::new(data.train)),
+                data.valid,
+                data.test,
+                id,
+            )
+        }
     };
     let device = Device::flex().autodiff();
     let model = KwsDsCnn::new(&config, &mut Rng::stream(cfg.seed, "init"), &device);

@@ -419,7 +419,17 @@ fn the_stratum_client_mines_real_blocks_through_the_node_and_fails_over() {
         })
     };
     let started = std::time::Instant::now();
-    while node.get("/status")["height"].as_u64().unwrap() < 3 {
+    // The node reaches a height before the client reads the answer to the share that made
+    // it: wait for both, or the client may be stopped one answer short.
+    let accepted = || {
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, aic_miner::ClientEvent::Accepted))
+            .count()
+    };
+    while node.get("/status")["height"].as_u64().unwrap() < 3 || accepted() < 3 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "no blocks mined"

@@ -353,14 +353,29 @@ pub(crate) enum ModelCommand {
   aic model train kws --data ../shared/datasets/fsdd/recordings
   aic model train kws --data fsdd/recordings --set epochs=5 --set channels=32 --json
   aic model init --task text-matching --dir qa
-  aic model train qa --data ../shared/datasets/wikiqa   # train/ and dev/ inside")]
+  aic model train qa --data ../shared/datasets/wikiqa   # train/ and dev/ inside
+  aic data digitize ../shared/datasets/fsdd --out fsdd-q8   # log-mel shards, once
+  aic model train kws --data fsdd-q8                        # streams the training split
+  aic model train kws --data 6ebf10... --source http://127.0.0.1:7450   # shards fetched as used")]
     Train {
         /// Package directory (aicmodel.toml).
         dir: PathBuf,
-        /// The corpus: an FSDD recordings folder (keyword spotting) or a WikiQA folder with
-        /// train/ and dev/ (text matching).
+        /// The corpus: an FSDD recordings folder or a data set digitized from one (keyword
+        /// spotting), a WikiQA folder with train/ and dev/ (text matching); with --source, a
+        /// data set id.
         #[arg(long)]
         data: PathBuf,
+        /// Train on the digitized data set whose id --data gives, from this node's API (repeat
+        /// for more): its shards go through the machine's cache, fetched as training reaches
+        /// them, so the first step does not wait for the whole set (keyword spotting).
+        #[arg(long = "source")]
+        sources: Vec<String>,
+        /// The cache directory shared by all jobs on this machine (default: ~/.cache/aic/blobs).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Byte budget of the cache in MiB.
+        #[arg(long, default_value_t = 10240)]
+        budget_mib: u64,
         /// A job parameter, NAME=VALUE (repeatable); checked against the manifest.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,

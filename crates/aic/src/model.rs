@@ -38,9 +38,20 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
         ModelCommand::Train {
             dir,
             data,
+            sources,
+            cache,
+            budget_mib,
             set,
             json,
-        } => crate::train::train(&dir, &data, &set, json),
+        } => {
+            let remote = crate::train::Remote {
+                sources,
+                cache,
+                budget_mib,
+            };
+            let remote = (!remote.sources.is_empty()).then_some(remote);
+            crate::train::train(&dir, &data, remote.as_ref(), &set, json)
+        }
         ModelCommand::Eval {
             path,
             data,

@@ -3,10 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
-use aic_ml::jobs::{self, Trained};
+use aic_blob::{BlobId, CacheSource, Pins, Want};
+use aic_data::DatasetManifest;
+
+use aic_ml::jobs::{self, KeywordData, Trained};
 use aic_ml::train::{Control, Event};
 use aic_model::{
     fill_weights, parse_manifest, resolve_params, ParamValue, Task, MANIFEST_FILE, WEIGHTS_FILE,
@@ -35,7 +39,46 @@ fn parse_set(items: &[String]) -> Result<BTreeMap<String, ParamValue>> {
     Ok(out)
 }
 
-pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Result<()> {
+/// A data set read from nodes through the machine's cache instead of a local path.
+pub(crate) struct Remote {
+    /// Nodes' API base URLs.
+    pub(crate) sources: Vec<String>,
+    /// The cache directory (default: the machine's).
+    pub(crate) cache: Option<PathBuf>,
+    /// Its byte budget in MiB.
+    pub(crate) budget_mib: u64,
+}
+
+/// The data set `id` of `remote`'s nodes: its manifest fetched (and pinned while the job
+/// runs), its shards read through the cache as the loader reaches them.
+fn remote_keyword_data(
+    id: &str,
+    remote: &Remote,
+) -> Result<(KeywordData<'static>, Pins, Arc<CacheSource>)> {
+    let blob: BlobId = id
+        .parse()
+        .with_context(|| format!("--data {id:?} with --source: expected a data set id"))?;
+    let (cache, _) = crate::data_net::open_cache(remote.cache.clone(), remote.budget_mib)?;
+    let want = Want { id: blob, bytes: 0 };
+    let (pin, _) = cache.ensure(&[want], &remote.sources, &|_| {})?;
+    let manifest = DatasetManifest::from_json(&cache.store().get(&blob)?)
+        .map_err(|e| anyhow::anyhow!("data set {id}: {e}"))?;
+    let source = Arc::new(CacheSource::new(cache, remote.sources.clone()));
+    let data = KeywordData::Shards {
+        manifest: Box::new(manifest),
+        id: blob.to_hex(),
+        source: source.clone(),
+    };
+    Ok((data, pin, source))
+}
+
+pub(crate) fn train(
+    dir: &Path,
+    data: &Path,
+    remote: Option<&Remote>,
+    set: &[String],
+    json: bool,
+) -> Result<()> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("reading {}", manifest_path.display()))?;
@@ -105,10 +148,24 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
             data.display()
         );
     }
-    let trained: Trained = match task {
-        Task::KeywordSpotting => jobs::train_keyword(&manifest, &params, data, &mut on_event)?,
-        Task::TextMatching => jobs::train_text_match(&manifest, &params, data, &mut on_event)?,
-        other => bail!("training task {} is not built in yet", other.name()),
+    let mut fetched: Option<Arc<CacheSource>> = None;
+    let trained: Trained = match (task, remote) {
+        (Task::KeywordSpotting, None) => {
+            jobs::train_keyword(&manifest, &params, KeywordData::Path(data), &mut on_event)?
+        }
+        (Task::KeywordSpotting, Some(remote)) => {
+            let (shards, _manifest_pin, source) =
+                remote_keyword_data(&data.to_string_lossy(), remote)?;
+            fetched = Some(source);
+            jobs::train_keyword(&manifest, &params, shards, &mut on_event)?
+        }
+        (Task::TextMatching, None) => {
+            jobs::train_text_match(&manifest, &params, data, &mut on_event)?
+        }
+        (Task::TextMatching, Some(_)) => {
+            bail!("--source: streaming from nodes is built for keyword spotting; fetch the data set with `aic data fetch --out DIR` and train on DIR")
+        }
+        (other, _) => bail!("training task {} is not built in yet", other.name()),
     };
     let weights_path = dir.join(WEIGHTS_FILE);
     std::fs::write(&weights_path, &trained.weights)
@@ -147,7 +204,7 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
     if json {
         println!(
             "{}",
-            json!({"event": "done", "weights_blake3": blake3::hash(&trained.weights).to_hex().to_string(), "transcript_root": root, "scorecards": trained.scorecards, "first_step_s": first_step, "data_wait_fraction": trained.outcome.data_wait_fraction(), "seconds": started.elapsed().as_secs_f64()})
+            json!({"event": "done", "weights_blake3": blake3::hash(&trained.weights).to_hex().to_string(), "transcript_root": root, "scorecards": trained.scorecards, "first_step_s": first_step, "data_wait_fraction": trained.outcome.data_wait_fraction(), "bytes_fetched": fetched.as_ref().map(|s| s.bytes_moved()), "seconds": started.elapsed().as_secs_f64()})
         );
     } else {
         eprintln!();
@@ -173,6 +230,13 @@ pub(crate) fn train(dir: &Path, data: &Path, set: &[String], json: bool) -> Resu
             100.0 * trained.outcome.data_wait_fraction(),
             root.unwrap_or_default()
         );
+        if let Some(source) = &fetched {
+            println!(
+                "fetched {} bytes ({} shards) through the cache while training",
+                source.bytes_moved(),
+                source.shards_pinned()
+            );
+        }
     }
     Ok(())
 }

@@ -171,14 +171,13 @@ fn digitize_verify_tamper_publish_fetch_train() {
             "--json",
         ],
     );
-    let out = aic(
-        dir,
-        &[
+    let train = |data: &str, extra: &[&str]| -> Value {
+        let mut args = vec![
             "model",
             "train",
             "kws",
             "--data",
-            "got",
+            data,
             "--set",
             "channels=8",
             "--set",
@@ -190,13 +189,34 @@ fn digitize_verify_tamper_publish_fetch_train() {
             "--set",
             "warmup_steps=1",
             "--json",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        ];
+        args.extend_from_slice(extra);
+        let out = aic(dir, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+    };
+    let local = train("got", &[]);
+    let wait = local["data_wait_fraction"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&wait), "{wait}");
+
+    // The same job straight from the node: shards fetched into an empty cache as the loader
+    // reaches them give the same bits; a second job moves nothing.
+    let shard_bytes = dataset_bytes
+        - std::fs::metadata(dir.join("got/manifest.json"))
+            .unwrap()
+            .len();
+    let remote = ["--source", base.as_str(), "--cache", "cache2"];
+    let streamed = train(&id, &remote);
+    assert_eq!(streamed["weights_blake3"], local["weights_blake3"]);
+    assert_eq!(streamed["bytes_fetched"].as_u64().unwrap(), shard_bytes);
+    let again = train(&id, &remote);
+    assert_eq!(again["bytes_fetched"], 0);
+    assert_eq!(again["weights_blake3"], local["weights_blake3"]);
     let cards: Value =
         serde_json::from_slice(&std::fs::read(dir.join("kws/scorecards.json")).unwrap()).unwrap();
     assert!(cards

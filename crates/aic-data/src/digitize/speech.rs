@@ -72,6 +72,17 @@ pub fn featurize_fsdd(
     Ok(out)
 }
 
+/// Where a clip goes in its split: BLAKE3 of its file name, so every shard is a mix of all
+/// digits and speakers, the same on every machine.
+fn storage_key(clip: &FsddClip) -> [u8; 32] {
+    let name = clip
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    *blake3::hash(name.as_bytes()).as_bytes()
+}
+
 fn split_name(split: FsddSplit) -> &'static str {
     match split {
         FsddSplit::Train => "train",
@@ -82,8 +93,8 @@ fn split_name(split: FsddSplit) -> &'static str {
 
 /// Digitizes the FSDD folder `src` into the data set directory `out`: column `features`
 /// (`[frames, n_mels]`, stored as `options.encoding` says) and `label` (`UINT32`, the digit),
-/// splits `train`, `valid`, `test` (each its own shards, clips in (digit, speaker, index)
-/// order), the clip hashes and the featurizer in the provenance.
+/// splits `train`, `valid`, `test` (each its own shards, clips in the order of
+/// BLAKE3 of their file names, so every shard mixes all digits), the clip hashes and the featurizer in the provenance.
 pub fn digitize_fsdd(
     src: &Path,
     out: &Path,
@@ -157,7 +168,16 @@ pub fn digitize_fsdd(
     for split in [FsddSplit::Train, FsddSplit::Valid, FsddSplit::Test] {
         let mut writer = ShardSetWriter::new(&columns, options.shard_bytes, options.zstd_level)?;
         let mut n = 0u64;
-        for (clip, values, _) in features.clips.iter().filter(|(c, _, _)| c.split() == split) {
+        // Stored in the order of BLAKE3 of the file names, a fixed pseudo-random mix: in
+        // (digit, speaker, index) order each shard would hold one or two digits, and a loader
+        // window of a few shards would give batches of a few digits.
+        let mut clips: Vec<_> = features
+            .clips
+            .iter()
+            .filter(|(c, _, _)| c.split() == split)
+            .collect();
+        clips.sort_by_cached_key(|(c, _, _)| storage_key(c));
+        for (clip, values, _) in clips {
             encoded.clear();
             match options.encoding {
                 FeatureEncoding::F32 => encoded.extend(fp32_bytes(values)),
