@@ -183,12 +183,10 @@ pub fn write_dataset(
 }
 
 /// Reads and validates `DIR/manifest.json`; with `expected`, refuses a manifest whose BLAKE3
-/// is another (the address the data set was published under).
+/// is another (the address the data set was published under) before parsing it.
 pub fn read_manifest(dir: &Path, expected: Option<&str>) -> Result<DatasetManifest, DatasetError> {
-    let path = dir.join("manifest.json");
-    let bytes = fs::read(&path).map_err(io_error(&path))?;
+    let (path, bytes, found) = manifest_bytes(dir)?;
     if let Some(expected) = expected {
-        let found = blake3::hash(&bytes).to_hex().to_string();
         if !found.eq_ignore_ascii_case(expected) {
             return Err(DatasetError::ManifestHash {
                 path,
@@ -198,6 +196,22 @@ pub fn read_manifest(dir: &Path, expected: Option<&str>) -> Result<DatasetManife
         }
     }
     DatasetManifest::from_json(&bytes).map_err(|source| DatasetError::Manifest { path, source })
+}
+
+/// The manifest of the data set in `dir`, validated, and its id: the BLAKE3 of the very bytes
+/// parsed (one read, so the two agree even if the file is replaced meanwhile).
+pub fn open_dataset(dir: &Path) -> Result<(DatasetManifest, String), DatasetError> {
+    let (path, bytes, id) = manifest_bytes(dir)?;
+    let manifest = DatasetManifest::from_json(&bytes)
+        .map_err(|source| DatasetError::Manifest { path, source })?;
+    Ok((manifest, id))
+}
+
+fn manifest_bytes(dir: &Path) -> Result<(PathBuf, Vec<u8>, String), DatasetError> {
+    let path = dir.join("manifest.json");
+    let bytes = fs::read(&path).map_err(io_error(&path))?;
+    let id = blake3::hash(&bytes).to_hex().to_string();
+    Ok((path, bytes, id))
 }
 
 /// Reads a blob and checks its BLAKE3 against its name.

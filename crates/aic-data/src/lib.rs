@@ -18,8 +18,8 @@ mod tokenize;
 mod wav;
 
 pub use dataset::{
-    blob_path, read_blob, read_manifest, shard_path, write_atomic, write_dataset, DatasetError,
-    ShardSetWriter, DEFAULT_SHARD_BYTES,
+    blob_path, open_dataset, read_blob, read_manifest, shard_path, write_atomic, write_dataset,
+    DatasetError, ShardSetWriter, DEFAULT_SHARD_BYTES,
 };
 pub use digitize::{
     digitize_fsdd, digitize_wikiqa, featurize_fsdd, DigitizeError, DigitizeOptions, DigitizeReport,

@@ -2,11 +2,15 @@
 //! through `aic-data`'s loader, which checks every shard's BLAKE3 against the manifest and
 //! dequantizes `FP16` and `q8` columns into the batch buffers. A job refuses a data set whose
 //! featurizer is not the one its model declares, so data digitized elsewhere is known to fit.
+//! The training split streams ([`Stream`]); the small validation and test splits are read
+//! into memory once.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use aic_data::{DatasetManifest, DirSource, Loader, LoaderConfig, LoaderError, ShardSource};
+use aic_data::{
+    Batch, DType, DatasetManifest, DirSource, Loader, LoaderConfig, LoaderError, ShardSource,
+};
 use aic_model::{Featurizer, LogMelParams};
 
 use crate::tasks::Examples;
@@ -30,9 +34,12 @@ pub enum DigitizedError {
         /// The data set's (JSON).
         found: String,
     },
-    /// A column the task needs is absent or of another type.
-    #[error("data set has no usable column {0:?}")]
+    /// A column the task needs is absent or of another type or shape.
+    #[error("data set has no usable column {0:?} (features: real values, FP32, FP16 or q8 UINT8; label: one unsigned integer)")]
     Column(&'static str),
+    /// A batch the loader produced does not have the sizes its columns declare.
+    #[error("data set batch malformed: {0}")]
+    Malformed(String),
     /// A split the task needs is absent.
     #[error("data set has no split {0:?}")]
     Split(&'static str),
@@ -45,13 +52,7 @@ pub fn is_dataset(dir: &Path) -> bool {
 
 /// The manifest of the data set in `dir` and its BLAKE3 (the data set's id).
 pub fn manifest(dir: &Path) -> Result<(DatasetManifest, String), DigitizedError> {
-    let bytes =
-        std::fs::read(dir.join("manifest.json")).map_err(|e| aic_data::DatasetError::Io {
-            path: dir.join("manifest.json"),
-            source: e,
-        })?;
-    let id = blake3::hash(&bytes).to_hex().to_string();
-    Ok((aic_data::read_manifest(dir, Some(&id))?, id))
+    Ok(aic_data::open_dataset(dir)?)
 }
 
 fn check_featurizer(
@@ -69,48 +70,17 @@ fn check_featurizer(
     Ok(())
 }
 
-/// Reads split `split` in stored order (no shuffle: the trainer orders examples itself).
-fn split_examples(
-    manifest: &DatasetManifest,
-    split: &'static str,
-    source: &Arc<dyn ShardSource>,
-) -> Result<Examples, DigitizedError> {
-    if !manifest.splits.contains_key(split) {
-        return Err(DigitizedError::Split(split));
-    }
-    let features = manifest
-        .columns
-        .iter()
-        .find(|c| c.name == "features")
-        .ok_or(DigitizedError::Column("features"))?;
-    let row = features
-        .elements()
-        .ok_or(DigitizedError::Column("features"))?;
-    let config = LoaderConfig {
-        batch_size: 256,
-        shuffle: false,
-        ..LoaderConfig::default()
-    };
-    let loader = Loader::new(manifest, split, Arc::clone(source), config)?;
-    let mut out = Examples {
-        row,
-        ..Examples::default()
-    };
-    for batch in loader.epoch(0) {
-        let batch = batch?;
-        let values = batch
-            .f32("features")
-            .ok_or(DigitizedError::Column("features"))?;
-        let labels = batch.u32("label").ok_or(DigitizedError::Column("label"))?;
-        for (i, &label) in labels.iter().enumerate() {
-            out.push(&values[i * row..(i + 1) * row], label as usize);
-        }
-    }
-    Ok(out)
-}
+/// Shards fetched and decoded at once while training streams (the loader's window).
+const WINDOW_SHARDS: usize = 4;
+/// Shards fetched ahead of the current window.
+const PREFETCH_SHARDS: usize = 4;
+/// Loader threads that fetch, check and decompress shards.
+const LOADER_WORKERS: usize = 2;
+/// Batch size when a split is read whole.
+const READ_BATCH: usize = 256;
 
 /// FSDD digitized by `aic data digitize`: the training split streamed from its shards, the
-/// validation and test splits (small, read on every epoch) in memory.
+/// validation and test splits (small, evaluated every epoch) in memory.
 pub struct DigitizedFsdd {
     /// Split `train`, streamed.
     pub train: Stream,
@@ -139,17 +109,40 @@ pub fn fsdd_from(
     params: &LogMelParams,
 ) -> Result<DigitizedFsdd, DigitizedError> {
     check_featurizer(&manifest, &Featurizer::LogMel(params.clone()))?;
+    let split = |name| Stream::new(manifest.clone(), name, Arc::clone(&source));
     Ok(DigitizedFsdd {
-        valid: split_examples(&manifest, "valid", &source)?,
-        test: split_examples(&manifest, "test", &source)?,
-        train: Stream::new(manifest, "train", source)?,
+        valid: split("valid")?.read_all()?,
+        test: split("test")?.read_all()?,
+        train: split("train")?,
     })
+}
+
+/// Values per sample of the `features` column, which must decode to real values, after
+/// checking that `label` is one unsigned integer per sample.
+fn feature_row(manifest: &DatasetManifest) -> Result<usize, DigitizedError> {
+    let column = |name| manifest.columns.iter().find(|c| c.name == name);
+    let features = column("features").ok_or(DigitizedError::Column("features"))?;
+    let real = matches!(features.dtype, DType::Fp32 | DType::Fp16)
+        || (features.dtype == DType::Uint8 && features.q8.is_some());
+    let row = features
+        .elements()
+        .filter(|&n| real && n > 0)
+        .ok_or(DigitizedError::Column("features"))?;
+    let label = column("label").ok_or(DigitizedError::Column("label"))?;
+    let integer =
+        matches!(label.dtype, DType::Uint8 | DType::Uint16 | DType::Uint32) && label.q8.is_none();
+    if !integer || label.elements() != Some(1) {
+        return Err(DigitizedError::Column("label"));
+    }
+    Ok(row)
 }
 
 /// One split of a digitized data set, read shard by shard through [`Loader`] while the next
 /// shards are fetched and checked by its threads: training starts as soon as the first
 /// window's shards are in. Batches are in the loader's order, a pure function of the seed, the
-/// epoch and the shard sizes, so a resumed or replayed run reads the same batches.
+/// epoch and the shard sizes (the window and the shuffle are this module's constants, not
+/// the loader's defaults, so the order cannot change under a job), and a resumed or replayed
+/// run reads the same batches.
 pub struct Stream {
     manifest: DatasetManifest,
     split: &'static str,
@@ -165,15 +158,7 @@ impl Stream {
         split: &'static str,
         source: Arc<dyn ShardSource>,
     ) -> Result<Self, DigitizedError> {
-        let row = manifest
-            .columns
-            .iter()
-            .find(|c| c.name == "features")
-            .and_then(|c| c.elements())
-            .ok_or(DigitizedError::Column("features"))?;
-        if !manifest.columns.iter().any(|c| c.name == "label") {
-            return Err(DigitizedError::Column("label"));
-        }
+        let row = feature_row(&manifest)?;
         let len = manifest
             .splits
             .get(split)
@@ -202,6 +187,18 @@ impl Stream {
         self.len == 0
     }
 
+    fn loader(&self, seed: u64, batch_size: usize, shuffle: bool) -> Result<Loader, LoaderError> {
+        let config = LoaderConfig {
+            batch_size,
+            seed,
+            shuffle,
+            window_shards: WINDOW_SHARDS,
+            prefetch_shards: PREFETCH_SHARDS,
+            workers: LOADER_WORKERS,
+        };
+        Loader::new(&self.manifest, self.split, Arc::clone(&self.source), config)
+    }
+
     /// Batches of `batch_size` of epoch `epoch` from batch `first` on, shuffled by `seed`.
     pub fn batches(
         &self,
@@ -210,31 +207,55 @@ impl Stream {
         first: u64,
         batch_size: usize,
     ) -> Result<BatchIter<'_, Examples>, String> {
-        let config = LoaderConfig {
-            batch_size,
-            seed,
-            ..LoaderConfig::default()
-        };
-        let loader = Loader::new(&self.manifest, self.split, Arc::clone(&self.source), config)
+        let loader = self
+            .loader(seed, batch_size, true)
             .map_err(|e| e.to_string())?;
         let batches = loader
             .resume(u64::from(epoch), first * batch_size as u64)
             .map_err(|e| e.to_string())?;
         let row = self.row;
         Ok(Box::new(batches.map(move |b| {
-            let mut b = b.map_err(|e| e.to_string())?;
-            let values = b.take_f32("features").ok_or("no column features")?;
-            let labels = b
-                .u32("label")
-                .ok_or("no column label")?
-                .iter()
-                .map(|&l| l as usize)
-                .collect();
-            Ok(Examples {
-                values,
-                row,
-                labels,
-            })
+            to_examples(b.map_err(|e| e.to_string())?, row)
         })))
     }
+
+    /// The whole split in stored order.
+    pub fn read_all(&self) -> Result<Examples, DigitizedError> {
+        let mut out = Examples {
+            row: self.row,
+            ..Examples::default()
+        };
+        for batch in self.loader(0, READ_BATCH, false)?.epoch(0) {
+            let b = to_examples(batch?, self.row).map_err(DigitizedError::Malformed)?;
+            out.values.extend_from_slice(&b.values);
+            out.labels.extend_from_slice(&b.labels);
+        }
+        Ok(out)
+    }
+}
+
+/// A loader batch as examples: the feature buffer moves (no copy); sizes are checked.
+fn to_examples(mut batch: Batch, row: usize) -> Result<Examples, String> {
+    let values = batch
+        .take_f32("features")
+        .ok_or("no real column features")?;
+    let labels: Vec<usize> = batch
+        .u32("label")
+        .ok_or("no integer column label")?
+        .iter()
+        .map(|&l| l as usize)
+        .collect();
+    if values.len() != labels.len() * row || labels.len() != batch.len {
+        return Err(format!(
+            "{} feature values and {} labels for {} samples of {row} values",
+            values.len(),
+            labels.len(),
+            batch.len
+        ));
+    }
+    Ok(Examples {
+        values,
+        row,
+        labels,
+    })
 }

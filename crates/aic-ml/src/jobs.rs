@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+
+use aic_data::{DatasetManifest, DirSource, ShardSource};
 
 use aic_model::{Featurizer, Manifest, ParamValue};
 use burn::module::Module;
@@ -49,6 +52,16 @@ pub enum JobError {
     /// Weights do not fit the architecture.
     #[error("weights: {0}")]
     Weights(String),
+    /// A label of the data is not one of the model's classes.
+    #[error("split {split}: label {label} is outside the model's {classes} classes")]
+    Label {
+        /// The split.
+        split: &'static str,
+        /// The label found.
+        label: usize,
+        /// The model's class count.
+        classes: usize,
+    },
 }
 
 fn int(params: &BTreeMap<String, ParamValue>, name: &str) -> Result<i64, JobError> {
@@ -226,11 +239,12 @@ pub enum KeywordData<'a> {
     /// from nodes as training reaches them).
     Shards {
         /// The data set's manifest.
-        manifest: Box<aic_data::DatasetManifest>,
-        /// Its id (BLAKE3 of the manifest's bytes).
+        manifest: Box<DatasetManifest>,
+        /// Its id, the BLAKE3 of the manifest's bytes: the caller has checked it (a blob
+        /// store or cache verifies what it holds), and scorecards name the data set by it.
         id: String,
         /// Where its shards are read.
-        source: std::sync::Arc<dyn aic_data::ShardSource>,
+        source: Arc<dyn ShardSource>,
     },
 }
 
@@ -252,26 +266,25 @@ pub fn train_keyword(
         return Err(JobError::Featurizer(arch.into()));
     };
     let (train, valid, test, dataset_id) = match data {
-        KeywordData::Path(dir) if crate::digitized::is_dataset(dir) => {
-            let (data, id) = crate::digitized::fsdd(dir, mel)?;
-            (
-                TrainSet::Stream(Box::new(data.train)),
-                data.valid,
-                data.test,
-                id,
-            )
-        }
-        KeywordData::Path(dir) => {
+        KeywordData::Path(dir) if !crate::digitized::is_dataset(dir) => {
             let data = crate::data::fsdd(dir, mel)?;
             let id = dir_id(dir, |n| n.ends_with(".wav"))?;
             (TrainSet::Memory(data.train), data.valid, data.test, id)
         }
-        KeywordData::Shards {
-            manifest,
-            id,
-            source,
-        } => {
-            let data = crate::digitized::fsdd_from(*manifest, source, mel)?;
+        data => {
+            let (manifest, id, source) = match data {
+                KeywordData::Path(dir) => {
+                    let (manifest, id) = crate::digitized::manifest(dir)?;
+                    let source: Arc<dyn ShardSource> = Arc::new(DirSource::new(dir));
+                    (manifest, id, source)
+                }
+                KeywordData::Shards {
+                    manifest,
+                    id,
+                    source,
+                } => (*manifest, id, source),
+            };
+            let data = crate::digitized::fsdd_from(manifest, source, mel)?;
             (
                 TrainSet::Stream(Box::new(data.train)),
                 data.valid,
@@ -280,6 +293,17 @@ pub fn train_keyword(
             )
         }
     };
+    // Training batches are checked as they stream; the evaluation splits here, before any
+    // work is done on them.
+    for (split, examples) in [("valid", &valid), ("test", &test)] {
+        if let Some(&label) = examples.labels.iter().find(|&&l| l >= config.classes) {
+            return Err(JobError::Label {
+                split,
+                label,
+                classes: config.classes,
+            });
+        }
+    }
     let device = Device::flex().autodiff();
     let model = KwsDsCnn::new(&config, &mut Rng::stream(cfg.seed, "init"), &device);
     let task = KeywordTask {

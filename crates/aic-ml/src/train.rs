@@ -48,7 +48,12 @@ pub struct TrainConfig {
     pub constant_lr: bool,
 }
 
-/// Training batches in the order the loop consumes them; an error ends the run.
+/// Times the loop reads a failing batch again (from a fresh iterator, after 0.4, 0.8, 1.6 s)
+/// before the run ends with [`TrainError::Data`].
+const DATA_RETRIES: u32 = 3;
+
+/// Training batches in the order the loop consumes them; an error is retried
+/// ([`DATA_RETRIES`]), then ends the run.
 pub type BatchIter<'a, B> = Box<dyn Iterator<Item = Result<B, String>> + 'a>;
 
 /// A model family trained on a data set: where its batches come from, how a batch's loss is
@@ -79,11 +84,6 @@ pub trait Task {
 
     /// Validation metric of a model in inference mode (`Module::valid`).
     fn validate(&self, model: &Self::Model) -> f64;
-
-    /// Makes state the last step updated but left pending (batch-norm running statistics)
-    /// visible to [`state::collect`], before a checkpoint. Models without such state need
-    /// nothing.
-    fn sync_state(&self, _model: &Self::Model) {}
 }
 
 /// Something the loop reports.
@@ -354,6 +354,7 @@ impl<'a, T: Task> Trainer<'a, T> {
         let mut batches: Option<BatchIter<'_, T::Batch>> = None;
         let mut data_wait = 0.0f64;
         let mut step_time = 0.0f64;
+        let mut data_retries = 0u32;
         while run.progress.epoch < self.config.epochs {
             if until.is_some_and(|u| run.progress.step >= u) {
                 break;
@@ -379,9 +380,20 @@ impl<'a, T: Task> Trainer<'a, T> {
             };
             let batch = match iter.next() {
                 Some(Ok(batch)) => batch,
+                Some(Err(_)) if data_retries < DATA_RETRIES => {
+                    // The batches are a function of (seed, epoch, batch): reading them again
+                    // from here is exact. A source that failed once (a node gone, a blob
+                    // quarantined) may serve on the next try.
+                    data_retries += 1;
+                    batches = None;
+                    std::thread::sleep(std::time::Duration::from_millis(200 << data_retries));
+                    data_wait += step_started.elapsed().as_secs_f64();
+                    continue;
+                }
                 Some(Err(reason)) => return Err(data_error(reason)),
                 None => return Err(data_error("the data ended before the epoch".into())),
             };
+            data_retries = 0;
             data_wait += step_started.elapsed().as_secs_f64();
             let lr = schedule.rate(run.progress.step);
             let loss = self.task.loss(&run.model, batch, &self.device);
@@ -495,7 +507,10 @@ impl<'a, T: Task> Trainer<'a, T> {
     }
 
     fn snapshot(&self, run: &Run<T::Model>) -> Checkpoint {
-        self.task.sync_state(&run.model);
+        // burn keeps the last training step's update of running statistics (batch norm)
+        // pending until they are next read in sync; `valid()` syncs every one of them, so the
+        // checkpoint holds them (without this a run resumed between two steps differed).
+        let _ = run.model.valid();
         let mut optimizer = TensorMap::new();
         for (path, m) in &run.optim.state {
             for (suffix, t) in [("m", &m.m), ("v", &m.v)] {

@@ -38,7 +38,7 @@ pub(crate) enum Command {
   aic devnet                               # mine until Ctrl-C, in a new temporary data dir
   aic devnet --blocks 30 --exit            # mine 30 blocks, then exit (for scripts)
   aic devnet --data-dir ./devnet --json    # one JSON object per event
-  aic devnet --blocks 30 --exit --ai-demo  # plus digitize/publish/fetch/train on a sample")]
+  aic devnet --blocks 30 --exit --ai-demo  # plus digitize, publish, train streamed from the node")]
     Devnet(DevnetArgs),
     /// Write, check, pack and inspect standard model packages (`aicmodel.toml` + weights).
     #[command(subcommand)]
@@ -183,7 +183,8 @@ pub(crate) struct DevnetArgs {
     #[arg(long)]
     pub(crate) no_transfers: bool,
     /// Also run the AI demo on the embedded FSDD sample: digitize, publish to the node's blob
-    /// store, fetch back through a worker cache, train a small keyword model. With --exit, the
+    /// store, train a small keyword model on shards streamed from the node through a worker
+    /// cache, then show a second job moving no bytes. With --exit, the
     /// devnet exits when both the blocks and the demo are done.
     #[arg(long)]
     pub(crate) ai_demo: bool,
@@ -370,10 +371,11 @@ pub(crate) enum ModelCommand {
         /// them, so the first step does not wait for the whole set (keyword spotting).
         #[arg(long = "source")]
         sources: Vec<String>,
-        /// The cache directory shared by all jobs on this machine (default: ~/.cache/aic/blobs).
-        #[arg(long)]
+        /// The cache directory shared by all jobs on this machine (default: ~/.cache/aic/blobs);
+        /// only with --source.
+        #[arg(long, requires = "sources")]
         cache: Option<PathBuf>,
-        /// Byte budget of the cache in MiB.
+        /// Byte budget of the cache in MiB; only with --source.
         #[arg(long, default_value_t = 10240)]
         budget_mib: u64,
         /// A job parameter, NAME=VALUE (repeatable); checked against the manifest.

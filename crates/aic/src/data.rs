@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aic_data::{
-    digitize_fsdd, digitize_wikiqa, read_manifest, shard_path, DigitizeOptions, DigitizeReport,
-    FeatureEncoding, Progress, Shard,
+    digitize_fsdd, digitize_wikiqa, open_dataset, read_manifest, shard_path, DigitizeOptions,
+    DigitizeReport, FeatureEncoding, Progress, Shard,
 };
 use aic_model::{Featurizer, LogMelParams, Manifest, Task, TokenizerParams, MANIFEST_FILE};
 use anyhow::{bail, Context, Result};
@@ -206,15 +206,8 @@ fn print_report(r: &DigitizeReport, out: &Path, kind: &str, encoding: &str, secs
     println!("  id {}", r.manifest_blake3);
 }
 
-fn manifest_id(dir: &Path) -> Result<String> {
-    let path = dir.join("manifest.json");
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(blake3::hash(&bytes).to_hex().to_string())
-}
-
 fn info(dir: &Path, json: bool) -> Result<()> {
-    let id = manifest_id(dir)?;
-    let m = read_manifest(dir, Some(&id))?;
+    let (m, id) = open_dataset(dir)?;
     let bytes: u64 = m.shards.iter().map(|s| s.bytes).sum();
     let raw: u64 = m.shards.iter().map(|s| s.raw_bytes).sum();
     if json {
@@ -263,8 +256,10 @@ fn info(dir: &Path, json: bool) -> Result<()> {
 }
 
 fn verify(dir: &Path, expected: Option<&str>, json: bool) -> Result<()> {
-    let id = manifest_id(dir)?;
-    let m = read_manifest(dir, expected.or(Some(&id)))?;
+    let (m, id) = match expected {
+        Some(e) => (read_manifest(dir, Some(e))?, e.to_ascii_lowercase()),
+        None => open_dataset(dir)?,
+    };
     let mut bad: Vec<(PathBuf, String)> = Vec::new();
     for entry in &m.shards {
         let path = shard_path(dir, &entry.blake3);

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aic_blob::{
-    publish as publish_dir, BlobCache, BlobId, CacheConfig, FetchConfig, Progress, Want,
+    publish as publish_dir, BlobCache, BlobId, CacheConfig, FetchConfig, FetchReport, Pins,
+    Progress, Want,
 };
 use aic_data::DatasetManifest;
 use aic_model::Featurizer;
@@ -60,6 +61,26 @@ pub(crate) struct Fetched {
     pub(crate) seconds: f64,
 }
 
+/// The manifest of data set `dataset`, fetched into `cache` unless there, pinned while the
+/// returned [`Pins`] live; its id is its BLAKE3, checked by the cache.
+pub(crate) fn fetch_manifest(
+    dataset: &BlobId,
+    sources: &[String],
+    cache: &BlobCache,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(DatasetManifest, Pins, FetchReport)> {
+    // Its size is not known before it arrives.
+    let want = Want {
+        id: *dataset,
+        bytes: 0,
+    };
+    let (pin, report) = cache.ensure(&[want], sources, progress)?;
+    let bytes = cache.store().get(dataset)?;
+    let manifest = DatasetManifest::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("data set {dataset}: {e}"))?;
+    Ok((manifest, pin, report))
+}
+
 /// Makes data set `dataset` present (and pinned while this runs) in `cache`, fetching what is
 /// missing from `sources`; with `out`, lays it out as a data set directory.
 pub(crate) fn fetch_dataset(
@@ -70,18 +91,7 @@ pub(crate) fn fetch_dataset(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Fetched> {
     let started = std::time::Instant::now();
-    // The manifest first (a few KiB; its size is not known before it arrives).
-    let (_manifest_pin, first) = cache.ensure(
-        &[Want {
-            id: *dataset,
-            bytes: 0,
-        }],
-        sources,
-        progress,
-    )?;
-    let bytes = cache.store().get(dataset)?;
-    let manifest = DatasetManifest::from_json(&bytes)
-        .map_err(|e| anyhow::anyhow!("data set {dataset}: {e}"))?;
+    let (manifest, _manifest_pin, first) = fetch_manifest(dataset, sources, cache, progress)?;
     let mut wants = Vec::with_capacity(manifest.shards.len() + 1);
     for s in &manifest.shards {
         wants.push(Want {

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use aic_blob::{BlobId, CacheSource, Pins, Want};
-use aic_data::DatasetManifest;
+use aic_blob::{BlobId, CacheSource, Pins};
 
 use aic_ml::jobs::{self, KeywordData, Trained};
 use aic_ml::train::{Control, Event};
@@ -59,10 +58,8 @@ fn remote_keyword_data(
         .parse()
         .with_context(|| format!("--data {id:?} with --source: expected a data set id"))?;
     let (cache, _) = crate::data_net::open_cache(remote.cache.clone(), remote.budget_mib)?;
-    let want = Want { id: blob, bytes: 0 };
-    let (pin, _) = cache.ensure(&[want], &remote.sources, &|_| {})?;
-    let manifest = DatasetManifest::from_json(&cache.store().get(&blob)?)
-        .map_err(|e| anyhow::anyhow!("data set {id}: {e}"))?;
+    let (manifest, pin, _) =
+        crate::data_net::fetch_manifest(&blob, &remote.sources, &cache, &|_| {})?;
     let source = Arc::new(CacheSource::new(cache, remote.sources.clone()));
     let data = KeywordData::Shards {
         manifest: Box::new(manifest),
@@ -232,9 +229,9 @@ pub(crate) fn train(
         );
         if let Some(source) = &fetched {
             println!(
-                "fetched {} bytes ({} shards) through the cache while training",
+                "fetched {} bytes ({} shard reads over the network) through the cache while training",
                 source.bytes_moved(),
-                source.shards_pinned()
+                source.shards_fetched()
             );
         }
     }

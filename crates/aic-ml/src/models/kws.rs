@@ -142,19 +142,4 @@ impl KwsDsCnn {
         let pooled = h.mean_dims(&[2, 3]).reshape([b, c]);
         self.head.forward(pooled)
     }
-
-    /// Folds the batch-norm running statistics of the last training forward pass into the
-    /// values a visitor reads. burn's `RunningState` keeps an update pending until the next
-    /// forward pass (or inference) syncs it, so without this a checkpoint taken between two
-    /// training steps would hold the statistics of one step earlier, and a run resumed from it
-    /// would differ. Syncing early changes nothing else: the next forward syncs the same way.
-    pub fn sync_running_stats(&self) {
-        let norms = [&self.input_norm, &self.stem_norm]
-            .into_iter()
-            .chain(self.blocks.iter().flat_map(|b| [&b.dw_norm, &b.pw_norm]));
-        for norm in norms {
-            norm.running_mean.value_sync();
-            norm.running_var.value_sync();
-        }
-    }
 }

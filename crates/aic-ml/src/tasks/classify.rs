@@ -57,7 +57,8 @@ impl Task for ClassifyTask {
         first: u64,
         batch_size: usize,
     ) -> Result<BatchIter<'_, Examples>, String> {
-        self.train.batches(seed, epoch, first, batch_size)
+        self.train
+            .batches(seed, epoch, first, batch_size, self.config.classes)
     }
 
     fn loss(&self, model: &Mlp, batch: Examples, device: &Device) -> Tensor<1> {

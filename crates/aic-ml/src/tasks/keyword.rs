@@ -76,16 +76,13 @@ impl Task for KeywordTask {
         first: u64,
         batch_size: usize,
     ) -> Result<BatchIter<'_, Examples>, String> {
-        self.train.batches(seed, epoch, first, batch_size)
+        self.train
+            .batches(seed, epoch, first, batch_size, self.config.classes)
     }
 
     fn loss(&self, model: &KwsDsCnn, batch: Examples, device: &Device) -> Tensor<1> {
         let (x, labels) = batch.into_tensor(device);
         cross_entropy(model.forward(self.shape(x)), &labels)
-    }
-
-    fn sync_state(&self, model: &KwsDsCnn) {
-        model.sync_running_stats();
     }
 
     fn validate(&self, model: &KwsDsCnn) -> f64 {

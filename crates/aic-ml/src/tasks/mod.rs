@@ -13,6 +13,9 @@ pub fn cross_entropy(logits: Tensor<2>, labels: &[usize]) -> Tensor<1> {
     let [b, c] = logits.dims();
     let mut onehot = vec![0.0f32; b * c];
     for (i, &y) in labels.iter().enumerate() {
+        // Callers check labels against the model's classes (`TrainSet::batches`, the jobs);
+        // past this, a wrong label would land in the next example's row.
+        assert!(y < c, "label {y} outside {c} classes");
         onehot[i * c + y] = 1.0;
     }
     let device = logits.device();
@@ -110,8 +113,29 @@ impl TrainSet {
         self.len() == 0
     }
 
-    /// The batches of `epoch` from batch `first` on (see [`crate::train::Task::batches`]).
+    /// The batches of `epoch` from batch `first` on (see [`crate::train::Task::batches`]); a
+    /// label outside `0..classes` ends them with an error naming it.
     pub fn batches(
+        &self,
+        seed: u64,
+        epoch: u32,
+        first: u64,
+        batch_size: usize,
+        classes: usize,
+    ) -> Result<BatchIter<'_, Examples>, String> {
+        let batches = self.unchecked_batches(seed, epoch, first, batch_size)?;
+        Ok(Box::new(batches.map(move |b| {
+            let b = b?;
+            match b.labels.iter().find(|&&l| l >= classes) {
+                Some(l) => Err(format!(
+                    "label {l} is outside the model's {classes} classes"
+                )),
+                None => Ok(b),
+            }
+        })))
+    }
+
+    fn unchecked_batches(
         &self,
         seed: u64,
         epoch: u32,

@@ -348,7 +348,9 @@ impl State {
             return fail(RejectCode::Unauthorized, "authorize first");
         }
         let job_id = params.get(1).and_then(Value::as_str).unwrap_or_default();
-        let Some(job) = self.jobs.iter().find(|j| j.id == job_id).cloned() else {
+        // The newest job of that id: a given job is sent again under its id when the share
+        // difficulty changes, and shares answer the latest target.
+        let Some(job) = self.jobs.iter().rev().find(|j| j.id == job_id).cloned() else {
             return fail(RejectCode::JobNotFound, "job not found");
         };
         let tip = shared.handle.subscribe().borrow().hash;
