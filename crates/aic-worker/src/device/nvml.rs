@@ -76,7 +76,7 @@ macro_rules! sym {
 impl Nvml {
     /// Loads and initializes NVML, or says why it cannot.
     pub(crate) fn load() -> Result<Nvml, String> {
-        let mut last = String::new();
+        let mut tried = Vec::new();
         let mut found = None;
         for name in ["libnvidia-ml.so.1", "libnvidia-ml.so"] {
             // SAFETY: loading runs the library's initializers; libnvidia-ml is the NVIDIA
@@ -86,10 +86,10 @@ impl Nvml {
                     found = Some(lib);
                     break;
                 }
-                Err(e) => last = format!("{name} could not be loaded ({e})"),
+                Err(e) => tried.push(format!("{name} could not be loaded ({e})")),
             }
         }
-        let lib = found.ok_or(last)?;
+        let lib = found.ok_or_else(|| tried.join("; "))?;
         let init: unsafe extern "C" fn() -> Ret = sym!(lib, b"nvmlInit_v2\0");
         let api = Api {
             shutdown: sym!(lib, b"nvmlShutdown\0"),
