@@ -223,7 +223,12 @@ mod tests {
         // a float back one ulp off: the rate is compared within that, the rest exactly.
         let loaded = Profile::load(dir.path()).expect("the profile of this machine");
         let rel = (loaded.hashes_per_sec - guided.hashes_per_sec).abs() / guided.hashes_per_sec;
-        assert!(rel < 1e-12, "{} against {}", loaded.hashes_per_sec, guided.hashes_per_sec);
+        assert!(
+            rel < 1e-12,
+            "{} against {}",
+            loaded.hashes_per_sec,
+            guided.hashes_per_sec
+        );
         assert_eq!(
             Profile {
                 hashes_per_sec: guided.hashes_per_sec,
