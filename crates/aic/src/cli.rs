@@ -46,6 +46,73 @@ pub(crate) enum Command {
     /// Digitize raw corpora into content-addressed shard sets; inspect and verify them.
     #[command(subcommand)]
     Data(DataCommand),
+    /// The worker agent: this machine's devices, their benchmarks, live monitoring.
+    #[command(subcommand)]
+    Worker(WorkerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WorkerCommand {
+    /// List this machine's devices in the standard descriptor form (and, with --node, the
+    /// mining-only devices attached to that node's Stratum server).
+    #[command(after_help = "Examples:
+  aic worker devices
+  aic worker devices --json
+  aic worker devices --node http://127.0.0.1:7450   # plus ASICs/FPGAs seen through Stratum")]
+    Devices {
+        /// A node whose Stratum workers to describe too.
+        #[arg(long)]
+        node: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure the CPU's scores: SHA-256d hash rate, f32 matrix-multiply GFLOP/s, memory
+    /// bandwidth; prints the descriptor with them.
+    #[command(after_help = "Examples:
+  aic worker bench
+  aic worker bench --seconds 1 --threads 1 --json")]
+    Bench {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Threads (default: every CPU this process may use).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the worker: sample every device each second and serve Prometheus metrics at
+    /// /metrics and the status at /api/v1/worker/status until Ctrl-C.
+    #[command(after_help = "Examples:
+  aic worker run
+  aic worker run --listen 127.0.0.1:7460
+  curl -s http://127.0.0.1:7460/metrics")]
+    Run {
+        /// Address of the worker's status and metrics endpoints.
+        #[arg(long, default_value = "127.0.0.1:7460")]
+        listen: std::net::SocketAddr,
+        /// Stop after this many seconds (default: run until Ctrl-C).
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
+    /// Show a running worker's devices live: task, utilization, memory, temperature, power.
+    #[command(after_help = "Examples:
+  aic worker status                                 # redraws every second until Ctrl-C
+  aic worker status --once
+  aic worker status --worker http://127.0.0.1:7460 --json --once")]
+    Status {
+        /// The worker's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7460")]
+        worker: String,
+        /// Print once and exit.
+        #[arg(long)]
+        once: bool,
+        /// Print the status JSON (one object per refresh).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,5 @@
-//! `aic`: run a node, use a wallet, start a devnet, work with model packages.
+//! `aic`: run a node, use a wallet, start a devnet, work with model packages and data sets,
+//! run the worker agent.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod ai_demo;
@@ -16,6 +17,7 @@ mod node;
 mod serve;
 mod train;
 mod wallet;
+mod worker;
 
 use clap::Parser;
 
@@ -33,6 +35,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Miner(args) => miner::run(args),
         cli::Command::Model(cmd) => model::run(cmd),
         cli::Command::Data(cmd) => data::run(cmd),
+        cli::Command::Worker(cmd) => worker::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
