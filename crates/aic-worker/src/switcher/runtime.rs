@@ -1,10 +1,10 @@
-//! The switcher at run time: one control thread per device owns the miner's threads (parked
-//! and woken, never respawned), applies [`transition`]'s actions, answers the job, and
-//! records a [`Timeline`] and the latency of every hand-over.
+//! The switcher at run time: per device, the miner's threads (parked and woken, never
+//! respawned) and the state that drives them; each event is applied on the thread that
+//! delivers it, which carries out [`transition`]'s actions, answers the job, and records a
+//! [`Timeline`] and the latency of every hand-over.
 
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aic_miner::{Kernel, SearchConfig, SearchError, Searcher, Share, WorkTemplate};
@@ -96,20 +96,37 @@ pub struct SwitchReport {
     pub refused: u64,
 }
 
-enum Command {
-    Offer(String, f64, Sender<Result<OfferDecision, SwitcherError>>),
-    Attach(String, JobSink, Sender<Result<(), SwitcherError>>),
-    Signal(String, AiJobSignal, Instant),
-    Owner(Event, Sender<Result<(), SwitcherError>>),
-    Load(f64, Instant),
-    State(Sender<DeviceState>),
-    Shutdown,
+/// The shared core: the control state behind a mutex, applied by whichever thread delivers
+/// an event (a job's connection, the CLI, the monitor), so no extra thread hop sits between an
+/// event's arrival and the miner's release.
+struct Inner {
+    control: Mutex<Control>,
+    searcher: Arc<Searcher>,
+    stopped: AtomicBool,
 }
 
-/// Sends commands to a running [`Switcher`]; cheap to clone, usable from any thread.
+impl Inner {
+    fn with<T>(&self, f: impl FnOnce(&mut Control) -> T) -> Result<T, SwitcherError> {
+        if self.stopped.load(Ordering::SeqCst) {
+            return Err(SwitcherError::Stopped);
+        }
+        let mut control = self
+            .control
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.stopped.load(Ordering::SeqCst) {
+            return Err(SwitcherError::Stopped);
+        }
+        Ok(f(&mut control))
+    }
+}
+
+/// Delivers events to a running [`Switcher`]; cheap to clone, usable from any thread. Each
+/// call applies its event on the calling thread (a release blocks it until mining has
+/// released the device: at most about one search batch).
 #[derive(Clone)]
 pub struct SwitcherHandle {
-    tx: Sender<Command>,
+    inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for SwitcherHandle {
@@ -119,72 +136,76 @@ impl std::fmt::Debug for SwitcherHandle {
 }
 
 impl SwitcherHandle {
-    fn ask<T>(&self, make: impl FnOnce(Sender<T>) -> Command) -> Result<T, SwitcherError> {
-        let (tx, rx) = mpsc::channel();
-        self.tx.send(make(tx)).map_err(|_| SwitcherError::Stopped)?;
-        rx.recv().map_err(|_| SwitcherError::Stopped)
-    }
-
     /// Offers job `id` paying `aic_per_hour`; on [`OfferDecision::Accept`] it is assigned to
     /// the device (one at a time) and may attach and signal.
     pub fn offer(&self, id: &str, aic_per_hour: f64) -> Result<OfferDecision, SwitcherError> {
-        self.ask(|tx| Command::Offer(id.to_owned(), aic_per_hour, tx))?
+        self.inner.with(|c| c.offer(id.to_owned(), aic_per_hour))?
     }
 
     /// Connects the assigned job `id` to `sink`, where `go`, `hold` and `error` are written.
     pub fn attach(&self, id: &str, sink: JobSink) -> Result<(), SwitcherError> {
-        self.ask(|tx| Command::Attach(id.to_owned(), sink, tx))?
+        self.inner.with(|c| match &mut c.job {
+            Some(job) if job.id == id => {
+                job.sink = Some(sink);
+                Ok(())
+            }
+            _ => Err(SwitcherError::UnknownJob(id.to_owned())),
+        })?
     }
 
-    /// Delivers a job's signal that arrived at `at`; the answer goes to the job's sink.
+    /// Delivers a job's signal that arrived at `at`; the answer (`go`, or `error` for an
+    /// illegal signal) goes to the job's sink.
     pub fn signal(&self, id: &str, signal: AiJobSignal, at: Instant) -> Result<(), SwitcherError> {
-        self.tx
-            .send(Command::Signal(id.to_owned(), signal, at))
-            .map_err(|_| SwitcherError::Stopped)
+        self.inner.with(|c| c.signal(id, signal, at))
     }
 
     /// `aic worker pause`.
     pub fn owner_pause(&self) -> Result<(), SwitcherError> {
-        self.ask(|tx| Command::Owner(Event::OwnerPause(PauseCause::Command), tx))?
+        let event = Event::OwnerPause(PauseCause::Command);
+        self.inner.with(|c| c.apply(event, Instant::now()))?
     }
 
     /// `aic worker resume`.
     pub fn owner_resume(&self) -> Result<(), SwitcherError> {
-        self.ask(|tx| Command::Owner(Event::OwnerResume(PauseCause::Command), tx))?
+        let event = Event::OwnerResume(PauseCause::Command);
+        self.inner.with(|c| c.apply(event, Instant::now()))?
     }
 
     /// A sample of the owner's load on the device (0..=1, other processes), for the
     /// owner-activity rule.
     pub fn owner_load(&self, load: f64) -> Result<(), SwitcherError> {
-        self.tx
-            .send(Command::Load(load, Instant::now()))
-            .map_err(|_| SwitcherError::Stopped)
+        let at = Instant::now();
+        self.inner.with(|c| {
+            let now = at.saturating_duration_since(c.timeline.origin());
+            if let Some(event) = c.gate.sample(now, load) {
+                // The gate tracks its own pause, so its events are always legal.
+                let _ = c.apply(event, at);
+            }
+        })
     }
 
     /// The device's state now.
     pub fn state(&self) -> Result<DeviceState, SwitcherError> {
-        self.ask(Command::State)
+        self.inner.with(|c| c.state)
     }
 }
 
-/// A device's switcher: the miner's threads and the control thread that drives them.
+/// A device's switcher: the miner's threads and the state that drives them.
 pub struct Switcher {
-    handle: SwitcherHandle,
-    searcher: Arc<Searcher>,
-    control: Option<JoinHandle<Control>>,
+    inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Switcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Switcher")
-            .field("searcher", &self.searcher)
+            .field("searcher", &self.inner.searcher)
             .finish()
     }
 }
 
 impl Switcher {
-    /// Starts the miner on the device's cores (parked at once where the policy does not mine)
-    /// and the control thread. `on_share` is called from a mining thread for every share.
+    /// Starts the miner on the device's cores (parked at once where the policy does not mine).
+    /// `on_share` is called from a mining thread for every share.
     pub fn start<F>(policy: Policy, mining: MiningSetup, on_share: F) -> Result<Self, SwitcherError>
     where
         F: Fn(Share) + Send + Sync + 'static,
@@ -192,9 +213,9 @@ impl Switcher {
         Self::start_with(policy, mining, on_share, false)
     }
 
-    /// As [`Switcher::start`], and after every resume the control thread polls the miner's
+    /// As [`Switcher::start`], and after every resume the resuming thread polls the miner's
     /// hash counter until the first batch completes, to record [`SwitchRecord::first_batch`].
-    /// The polling delays the next command by up to one batch: for benchmarks.
+    /// The polling holds the switcher for up to one batch: for benchmarks.
     pub fn measure_first_batch<F>(
         policy: Policy,
         mining: MiningSetup,
@@ -222,7 +243,6 @@ impl Switcher {
         }
         let searcher = Arc::new(searcher);
         let origin = Instant::now();
-        let (tx, rx) = mpsc::channel();
         let control = Control {
             policy,
             state,
@@ -234,44 +254,45 @@ impl Switcher {
             refused: 0,
             first_batch,
         };
-        let thread = std::thread::Builder::new()
-            .name("aic-switcher".into())
-            .spawn(move || control.run(rx))
-            .map_err(SearchError::Spawn)?;
         Ok(Self {
-            handle: SwitcherHandle { tx },
-            searcher,
-            control: Some(thread),
+            inner: Arc::new(Inner {
+                control: Mutex::new(control),
+                searcher,
+                stopped: AtomicBool::new(false),
+            }),
         })
     }
 
     /// A handle for the provider agent, the job listener and the CLI.
     pub fn handle(&self) -> SwitcherHandle {
-        self.handle.clone()
+        SwitcherHandle {
+            inner: Arc::clone(&self.inner),
+        }
     }
 
     /// Nonces hashed so far by the miner.
     pub fn hashes(&self) -> u64 {
-        self.searcher.hashes()
+        self.inner.searcher.hashes()
     }
 
-    /// Stops the control thread and the miner; returns what happened.
-    pub fn stop(mut self) -> SwitchReport {
-        let _ = self.handle.tx.send(Command::Shutdown);
-        let control = self.control.take().map(|t| t.join());
-        let mut control = match control {
-            Some(Ok(control)) => control,
-            Some(Err(payload)) => std::panic::resume_unwind(payload),
-            None => unreachable!("stop takes the switcher by value"),
-        };
+    /// Stops the miner (its threads end; they are joined when the last handle drops) and
+    /// returns what happened. Handles answer [`SwitcherError::Stopped`] from then on.
+    pub fn stop(self) -> SwitchReport {
+        let mut control = self
+            .inner
+            .control
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.inner.stopped.store(true, Ordering::SeqCst);
+        let searcher = &self.inner.searcher;
+        searcher.pause();
         control.timeline.close(Instant::now());
-        // The miner's threads stop and join when the last `Arc<Searcher>` drops, with `self`.
-        self.searcher.pause();
+        searcher.stop_handle().stop();
         SwitchReport {
-            timeline: control.timeline,
-            switches: control.switches,
-            hashes: self.searcher.hashes(),
-            shares: self.searcher.shares(),
+            timeline: control.timeline.clone(),
+            switches: std::mem::take(&mut control.switches),
+            hashes: searcher.hashes(),
+            shares: searcher.shares(),
             refused: control.refused,
         }
     }
@@ -279,10 +300,8 @@ impl Switcher {
 
 impl Drop for Switcher {
     fn drop(&mut self) {
-        if let Some(thread) = self.control.take() {
-            let _ = self.handle.tx.send(Command::Shutdown);
-            let _ = thread.join();
-        }
+        self.inner.stopped.store(true, Ordering::SeqCst);
+        self.inner.searcher.stop_handle().stop();
     }
 }
 
@@ -304,42 +323,6 @@ struct Control {
 }
 
 impl Control {
-    fn run(mut self, rx: Receiver<Command>) -> Self {
-        while let Ok(command) = rx.recv() {
-            match command {
-                Command::Offer(id, price, reply) => {
-                    let _ = reply.send(self.offer(id, price));
-                }
-                Command::Attach(id, sink, reply) => {
-                    let result = match &mut self.job {
-                        Some(job) if job.id == id => {
-                            job.sink = Some(sink);
-                            Ok(())
-                        }
-                        _ => Err(SwitcherError::UnknownJob(id)),
-                    };
-                    let _ = reply.send(result);
-                }
-                Command::Signal(id, signal, at) => self.signal(&id, signal, at),
-                Command::Owner(event, reply) => {
-                    let _ = reply.send(self.apply(event, Instant::now()));
-                }
-                Command::Load(load, at) => {
-                    let now = at.saturating_duration_since(self.timeline.origin());
-                    if let Some(event) = self.gate.sample(now, load) {
-                        // The gate tracks its own pause, so its events are always legal.
-                        let _ = self.apply(event, at);
-                    }
-                }
-                Command::State(reply) => {
-                    let _ = reply.send(self.state);
-                }
-                Command::Shutdown => break,
-            }
-        }
-        self
-    }
-
     fn offer(&mut self, id: String, price: f64) -> Result<OfferDecision, SwitcherError> {
         let decision = self.policy.decide_offer(price);
         if decision == OfferDecision::Accept {
@@ -439,7 +422,8 @@ impl Control {
             if self.searcher.hashes() > hashes {
                 return Some(at.elapsed());
             }
-            std::thread::yield_now();
+            // Sleep, not spin: a spinning poller would take a core from the miner it waits for.
+            std::thread::sleep(Duration::from_micros(20));
         }
         None
     }
