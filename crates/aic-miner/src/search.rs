@@ -7,9 +7,13 @@
 //! adds one second to ntime, up to `ntime_max_roll`, and starts the slice again; when that is
 //! exhausted too it waits for new work or a stop.
 //!
-//! Stop requests and new work are checked between batches, so each takes effect within one
-//! batch per thread: at the default [`DEFAULT_BATCH`] of 8,192 nonces that is about 0.4 ms at
-//! 20 MH/s per thread.
+//! Stop requests, pause requests and new work are checked between batches, so each takes
+//! effect within one batch per thread: at the default [`DEFAULT_BATCH`] of 8,192 nonces that is
+//! about 0.4 ms at 20 MH/s per thread.
+//!
+//! A pause ([`Searcher::pause`]) parks every thread on a condition variable where it stands, so
+//! [`Searcher::resume`] continues the search without spawning threads and without hashing any
+//! nonce twice: the worker's switcher gives the cores to an AI job and back this way.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -98,15 +102,25 @@ pub enum SearchError {
 struct Current {
     work: Arc<WorkTemplate>,
     generation: u64,
+    /// Threads parked by a pause.
+    parked: usize,
+    /// Threads waiting for new work (their work is exhausted).
+    waiting: usize,
+    /// Threads that have returned (stop or panic).
+    exited: usize,
 }
 
 struct Shared {
     stop: AtomicBool,
+    /// Set by [`Searcher::pause`]: threads park between batches until it is cleared.
+    paused: AtomicBool,
     /// Mirror of `current.generation`, read between batches without the lock.
     generation: AtomicU64,
     current: Mutex<Current>,
     /// Signalled on new work and on stop, for threads that have exhausted their work.
     changed: Condvar,
+    /// Signalled when a thread parks, unparks, waits for work or exits, for `pause`/`resume`.
+    idle_changed: Condvar,
     hashes: Vec<AtomicU64>,
     /// Per thread: the generation whose work it has exhausted, or `u64::MAX`.
     exhausted: Vec<AtomicU64>,
@@ -126,6 +140,43 @@ impl Shared {
         // Taking the lock orders the store before any waiter's check-then-wait.
         drop(self.lock());
         self.changed.notify_all();
+        self.idle_changed.notify_all();
+    }
+
+    fn wait_idle<'a>(&self, current: MutexGuard<'a, Current>) -> MutexGuard<'a, Current> {
+        self.idle_changed
+            .wait(current)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Parks the calling search thread while a pause is requested.
+    fn park(&self) {
+        let mut current = self.lock();
+        if !self.paused.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        current.parked += 1;
+        self.idle_changed.notify_all();
+        while self.paused.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst) {
+            current = self
+                .changed
+                .wait(current)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        current.parked -= 1;
+        if current.parked == 0 {
+            self.idle_changed.notify_all();
+        }
+    }
+}
+
+/// Counts a search thread as exited when it returns or unwinds.
+struct ExitGuard(Arc<Shared>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.0.lock().exited += 1;
+        self.0.idle_changed.notify_all();
     }
 }
 
@@ -190,12 +241,17 @@ impl Searcher {
         check_threads(config.threads, &work)?;
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             current: Mutex::new(Current {
                 work: Arc::new(work),
                 generation: 0,
+                parked: 0,
+                waiting: 0,
+                exited: 0,
             }),
             changed: Condvar::new(),
+            idle_changed: Condvar::new(),
             hashes: (0..config.threads).map(|_| AtomicU64::new(0)).collect(),
             exhausted: (0..config.threads)
                 .map(|_| AtomicU64::new(u64::MAX))
@@ -242,6 +298,46 @@ impl Searcher {
         };
         self.shared.changed.notify_all();
         Ok(generation)
+    }
+
+    /// Asks every thread to park after its current batch and waits until none is hashing
+    /// (each is parked, waiting for new work, or has exited). Returns the time from the
+    /// request until the last thread stopped hashing. The threads keep their place in the
+    /// search; [`Searcher::resume`] continues it. Call `pause` and `resume` from one thread.
+    pub fn pause(&self) -> Duration {
+        let requested = Instant::now();
+        self.shared.paused.store(true, Ordering::SeqCst);
+        let n = self.threads.len();
+        let mut current = self.shared.lock();
+        while current.parked + current.waiting + current.exited < n
+            && !self.shared.stop.load(Ordering::SeqCst)
+        {
+            current = self.shared.wait_idle(current);
+        }
+        requested.elapsed()
+    }
+
+    /// Lifts a pause and waits until every parked thread has woken and is back in its search
+    /// loop (about to hash its next batch). Returns the time from the call until then.
+    pub fn resume(&self) -> Duration {
+        let requested = Instant::now();
+        self.shared.paused.store(false, Ordering::SeqCst);
+        let mut current = self.shared.lock();
+        self.shared.changed.notify_all();
+        while current.parked > 0 && !self.shared.stop.load(Ordering::SeqCst) {
+            current = self.shared.wait_idle(current);
+        }
+        requested.elapsed()
+    }
+
+    /// True while a pause is requested.
+    pub fn is_paused(&self) -> bool {
+        self.shared.paused.load(Ordering::SeqCst)
+    }
+
+    /// Threads parked by a pause right now.
+    pub fn parked(&self) -> usize {
+        self.shared.lock().parked
     }
 
     /// A handle that can request a stop from another thread.
@@ -358,6 +454,7 @@ struct Worker {
 
 impl Worker {
     fn run(self) {
+        let _exit = ExitGuard(Arc::clone(&self.shared));
         let mut found = Vec::new();
         loop {
             let (work, generation) = {
@@ -370,6 +467,8 @@ impl Worker {
                 Leave::Exhausted => {
                     self.shared.exhausted[self.index].store(generation, Ordering::SeqCst);
                     let mut current = self.shared.lock();
+                    current.waiting += 1;
+                    self.shared.idle_changed.notify_all();
                     while current.generation == generation
                         && !self.shared.stop.load(Ordering::SeqCst)
                     {
@@ -379,6 +478,7 @@ impl Worker {
                             .wait(current)
                             .unwrap_or_else(|poisoned| poisoned.into_inner());
                     }
+                    current.waiting -= 1;
                     drop(current);
                     self.shared.exhausted[self.index].store(u64::MAX, Ordering::SeqCst);
                     if self.shared.stop.load(Ordering::SeqCst) {
@@ -410,6 +510,9 @@ impl Worker {
                     };
                     let mut start = 0u64;
                     while start < NONCE_SPACE {
+                        if self.shared.paused.load(Ordering::Relaxed) {
+                            self.shared.park();
+                        }
                         if self.shared.stop.load(Ordering::Relaxed) {
                             return Leave::Stop;
                         }

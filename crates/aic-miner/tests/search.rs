@@ -374,3 +374,54 @@ fn a_panicking_callback_surfaces_at_stop() {
     wait_until("the panic", || searcher.shares() > 0);
     searcher.stop();
 }
+
+#[test]
+fn pause_parks_every_thread_and_resume_continues_without_repeating_work() {
+    let work = template(9);
+    let config = SearchConfig {
+        threads: 3,
+        batch: 256,
+    };
+    let (searcher, shares) = collect(Arc::new(Reference), work.clone(), config);
+    let mut seen = HashSet::new();
+    for round in 0..5 {
+        wait_until("hashing", || searcher.hashes() > (round + 1) * 3 * 256);
+        let released = searcher.pause();
+        assert!(released < Duration::from_secs(30), "{released:?}");
+        assert!(searcher.is_paused());
+        assert_eq!(searcher.parked(), 3);
+        // Nothing is hashed while paused.
+        let before = searcher.hashes();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(searcher.hashes(), before);
+        searcher.resume();
+        assert!(!searcher.is_paused());
+        assert_eq!(searcher.parked(), 0);
+    }
+    let stats = searcher.stop();
+    let shares = shares.lock().unwrap();
+    assert!(!shares.is_empty());
+    assert_eq!(stats.shares, shares.len() as u64);
+    for share in shares.iter() {
+        check_share(&work, share);
+        // Resuming continues where each thread stood: no header and nonce twice.
+        assert!(seen.insert((
+            share.extranonce2.clone(),
+            share.ntime,
+            share.version,
+            share.nonce
+        )));
+    }
+}
+
+#[test]
+fn stop_while_paused_returns() {
+    let config = SearchConfig {
+        threads: 2,
+        batch: 256,
+    };
+    let (searcher, _shares) = collect(Arc::new(Reference), template(3), config);
+    searcher.pause();
+    let stats = searcher.stop();
+    assert!(stats.stop_latency < Duration::from_secs(30));
+}
