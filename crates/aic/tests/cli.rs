@@ -309,6 +309,10 @@ fn every_command_has_help_with_examples() {
         &["data", "fetch"],
         &["data", "info"],
         &["data", "verify"],
+        &["worker", "devices"],
+        &["worker", "bench"],
+        &["worker", "run"],
+        &["worker", "status"],
     ] {
         let out = aic().args(cmd).arg("--help").output().unwrap();
         assert!(
@@ -329,4 +333,51 @@ fn every_command_has_help_with_examples() {
     assert!(String::from_utf8(out.stderr)
         .unwrap()
         .contains("aic wallet new"));
+}
+
+/// `aic worker`: the CPU in the standard descriptor, a running worker's metrics and status
+/// over loopback, and the live view's one-shot form.
+#[test]
+fn the_worker_describes_the_cpu_and_serves_its_status() {
+    let out = aic()
+        .args(["worker", "devices", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let devices: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cpu = &devices["devices"][0];
+    assert_eq!(cpu["kind"], "cpu");
+    assert_eq!(cpu["schema_version"], 1);
+    assert!(cpu["threads"].as_u64().unwrap() >= 1);
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _worker = Guard(
+        aic()
+            .args(["worker", "run", "--seconds", "30", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let status = wait_for(Duration::from_secs(20), "a worker sample", || {
+        get(&base, "/worker/status").filter(|s| !s["latest"].is_null())
+    });
+    assert_eq!(
+        status["devices"][0]["id"],
+        status["latest"]["devices"][0]["device"]
+    );
+    let metrics = ureq::get(&format!("{base}/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(metrics.contains("# TYPE aic_worker_device_utilization_ratio gauge"));
+    let out = aic()
+        .args(["worker", "status", "--once", "--worker", &base])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().contains("per core"));
 }
