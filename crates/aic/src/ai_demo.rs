@@ -100,6 +100,7 @@ pub(crate) fn run(data_dir: &Path, api: SocketAddr, json: bool) -> Result<()> {
         &model_dir,
         Path::new(&report.manifest_blake3),
         Some(&remote),
+        None,
         &set,
         json,
     )?;

@@ -424,7 +424,8 @@ pub(crate) enum ModelCommand {
   aic model train qa --data ../shared/datasets/wikiqa   # train/ and dev/ inside
   aic data digitize ../shared/datasets/fsdd --out fsdd-q8   # log-mel shards, once
   aic model train kws --data fsdd-q8                        # streams the training split
-  aic model train kws --data 6ebf10... --source http://127.0.0.1:7450   # shards fetched as used")]
+  aic model train kws --data 6ebf10... --source http://127.0.0.1:7450   # shards fetched as used
+  aic model train kws --data fsdd-q8 --job-socket /run/aic/worker.sock --job-id kws-1")]
     Train {
         /// Package directory (aicmodel.toml).
         dir: PathBuf,
@@ -445,6 +446,14 @@ pub(crate) enum ModelCommand {
         /// Byte budget of the cache in MiB; only with --source.
         #[arg(long, default_value_t = 10240)]
         budget_mib: u64,
+        /// Run as an AI job of a worker (`docs/switcher.md`): ask the worker's switcher for the
+        /// device on this Unix socket before training (mining yields), give it back between
+        /// steps while the worker says hold, and say when training ends.
+        #[arg(long, requires = "job_id")]
+        job_socket: Option<PathBuf>,
+        /// The job's id at the worker (offered and accepted there).
+        #[arg(long, requires = "job_socket")]
+        job_id: Option<String>,
         /// A job parameter, NAME=VALUE (repeatable); checked against the manifest.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,

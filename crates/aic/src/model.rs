@@ -41,16 +41,21 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
             sources,
             cache,
             budget_mib,
+            job_socket,
+            job_id,
             set,
             json,
         } => {
+            let job = job_socket
+                .zip(job_id)
+                .map(|(socket, id)| crate::train::WorkerJob { socket, id });
             let remote = crate::train::Remote {
                 sources,
                 cache,
                 budget_mib,
             };
             let remote = (!remote.sources.is_empty()).then_some(remote);
-            crate::train::train(&dir, &data, remote.as_ref(), &set, json)
+            crate::train::train(&dir, &data, remote.as_ref(), job.as_ref(), &set, json)
         }
         ModelCommand::Eval {
             path,

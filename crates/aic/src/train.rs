@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aic_blob::{BlobId, CacheSource, Pins};
+use aic_worker::switcher::{JobLink, WaitReason};
 
 use aic_ml::jobs::{self, KeywordData, Trained};
 use aic_ml::train::{Control, Event};
@@ -69,10 +70,28 @@ fn remote_keyword_data(
     Ok((data, pin, source))
 }
 
+/// The worker this training runs under as an AI job.
+pub(crate) struct WorkerJob {
+    /// The worker's job socket.
+    pub(crate) socket: PathBuf,
+    /// The job's id there.
+    pub(crate) id: String,
+}
+
+/// Connects to the worker and waits until its switcher grants the device.
+fn grant(job: &WorkerJob) -> Result<JobLink> {
+    let mut link = JobLink::connect(&job.socket, &job.id)
+        .with_context(|| format!("connecting to the worker at {}", job.socket.display()))?;
+    link.need()
+        .context("waiting for the worker to grant the device")?;
+    Ok(link)
+}
+
 pub(crate) fn train(
     dir: &Path,
     data: &Path,
     remote: Option<&Remote>,
+    job: Option<&WorkerJob>,
     set: &[String],
     json: bool,
 ) -> Result<()> {
@@ -91,7 +110,18 @@ pub(crate) fn train(
     // Seconds from the start to the end of the first step: reading (or featurizing) the data
     // plus one step.
     let mut first_step: Option<f64> = None;
+    let mut link = job.map(grant).transpose()?;
+    let mut link_error: Option<std::io::Error> = None;
     let mut on_event = |e: &Event| {
+        if let (Some(l), Event::Step { .. }) = (link.as_mut(), e) {
+            if l.hold_requested() {
+                // The owner paused the device: hand it back between two steps, wait for it.
+                if let Err(err) = l.wait(WaitReason::Held).and_then(|()| l.need()) {
+                    link_error = Some(err);
+                    return Control::Stop;
+                }
+            }
+        }
         if first_step.is_none() && matches!(e, Event::Step { .. }) {
             first_step = Some(started.elapsed().as_secs_f64());
         }
@@ -164,6 +194,12 @@ pub(crate) fn train(
         }
         (other, _) => bail!("training task {} is not built in yet", other.name()),
     };
+    if let Some(err) = link_error {
+        bail!("lost the worker's job socket: {err}");
+    }
+    if let Some(l) = link {
+        l.end().context("telling the worker the job ended")?;
+    }
     let weights_path = dir.join(WEIGHTS_FILE);
     std::fs::write(&weights_path, &trained.weights)
         .with_context(|| format!("writing {}", weights_path.display()))?;
