@@ -4,25 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use aic_blob::{BlobCache, BlobError, BlobId, CacheConfig, FetchConfig, Progress, Want};
+use aic_blob::{BlobCache, BlobError, BlobId, Progress, Want};
 use common::{bytes, serve, Behavior};
 
 const KB: usize = 1000;
 
 fn open(dir: &std::path::Path, budget: u64) -> BlobCache {
-    let fetch = FetchConfig {
-        read_timeout: Duration::from_secs(3),
-        min_bytes_per_sec: 0,
-        ..FetchConfig::default()
-    };
-    BlobCache::open(
-        dir,
-        CacheConfig {
-            budget_bytes: budget,
-            fetch,
-        },
-    )
-    .unwrap()
+    common::cache(dir, budget)
 }
 
 fn want(b: &[u8]) -> Want {

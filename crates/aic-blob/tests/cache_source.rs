@@ -5,11 +5,9 @@
 
 mod common;
 
-use std::time::Duration;
-
-use aic_blob::{BlobCache, BlobId, CacheConfig, CacheSource, FetchConfig};
+use aic_blob::{BlobId, CacheSource};
 use aic_data::{Compression, ShardEntry, ShardSource};
-use common::{bytes, serve, Behavior};
+use common::{bytes, cache, serve, Behavior};
 
 const KB: usize = 1000;
 
@@ -22,22 +20,6 @@ fn entry(b: &[u8]) -> ShardEntry {
         samples: 1,
         compression: Compression::Zstd,
     }
-}
-
-fn cache(dir: &std::path::Path, budget: u64) -> BlobCache {
-    let fetch = FetchConfig {
-        read_timeout: Duration::from_secs(3),
-        min_bytes_per_sec: 0,
-        ..FetchConfig::default()
-    };
-    BlobCache::open(
-        dir,
-        CacheConfig {
-            budget_bytes: budget,
-            fetch,
-        },
-    )
-    .unwrap()
 }
 
 #[test]

@@ -3,31 +3,14 @@
 //! fresh cache (every byte), fetch again (none), and train from the fetched data set.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn aic(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aic"))
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
 
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let out = aic(dir, args);
-    assert!(
-        out.status.success(),
-        "aic {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    serde_json::from_str(text.lines().last().unwrap()).unwrap()
-}
+use common::{aic, json, TINY_KWS};
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/fsdd")
@@ -172,33 +155,10 @@ fn digitize_verify_tamper_publish_fetch_train() {
         ],
     );
     let train = |data: &str, extra: &[&str]| -> Value {
-        let mut args = vec![
-            "model",
-            "train",
-            "kws",
-            "--data",
-            data,
-            "--set",
-            "channels=8",
-            "--set",
-            "blocks=1",
-            "--set",
-            "epochs=2",
-            "--set",
-            "batch_size=10",
-            "--set",
-            "warmup_steps=1",
-            "--json",
-        ];
+        let mut args = vec!["model", "train", "kws", "--data", data, "--json"];
+        args.extend_from_slice(&TINY_KWS);
         args.extend_from_slice(extra);
-        let out = aic(dir, &args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+        json(dir, &args)
     };
     let local = train("got", &[]);
     let wait = local["data_wait_fraction"].as_f64().unwrap();

@@ -2,31 +2,14 @@
 //! unpack, and refusal of a broken manifest and of a tampered package.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use aic_model::safetensors::write_tensors;
 use aic_model::{TensorDtype, WeightTensor};
 use serde_json::Value;
 
-fn aic(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aic"))
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = aic(dir, args);
-    assert!(
-        out.status.success(),
-        "aic {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{aic, ok};
 
 fn json(dir: &Path, args: &[&str]) -> Value {
     serde_json::from_str(ok(dir, args).trim()).unwrap()

@@ -3,7 +3,6 @@
 //! training runs, and mining fills the device again when the job ends.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,18 +11,9 @@ use aic_worker::switcher::{
     overlaps, JobListener, MiningSetup, OfferDecision, Policy, SwitchKind, Switcher, Task,
 };
 
-fn aic(dir: &Path, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aic"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "aic {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+mod common;
+
+use common::{ok, TINY_KWS};
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -38,11 +28,11 @@ fn training_under_the_switcher_takes_the_device_from_mining_and_gives_it_back() 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/fsdd");
-    aic(
+    ok(
         dir,
         &["data", "digitize", sample.to_str().unwrap(), "--out", "ds"],
     );
-    aic(
+    ok(
         dir,
         &[
             "model",
@@ -69,31 +59,15 @@ fn training_under_the_switcher_takes_the_device_from_mining_and_gives_it_back() 
     assert_eq!(handle.offer("kws-1", 0.5).unwrap(), OfferDecision::Accept);
     wait_for("mining", || switcher.hashes() > 0);
 
-    aic(
-        dir,
-        &[
-            "model",
-            "train",
-            "kws",
-            "--data",
-            "ds",
-            "--set",
-            "channels=8",
-            "--set",
-            "blocks=1",
-            "--set",
-            "epochs=2",
-            "--set",
-            "batch_size=10",
-            "--set",
-            "warmup_steps=1",
-            "--job-socket",
-            socket.to_str().unwrap(),
-            "--job-id",
-            "kws-1",
-            "--json",
-        ],
-    );
+    let mut train = vec!["model", "train", "kws", "--data", "ds", "--json"];
+    train.extend_from_slice(&TINY_KWS);
+    train.extend_from_slice(&[
+        "--job-socket",
+        socket.to_str().unwrap(),
+        "--job-id",
+        "kws-1",
+    ]);
+    ok(dir, &train);
     assert!(dir.join("kws/weights.safetensors").is_file());
     wait_for("the job's end", || handle.state().unwrap().job.is_none());
     let after = switcher.hashes();

@@ -174,3 +174,22 @@ pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A worker cache in `dir` with `budget` bytes, fetching with a 3 s read timeout and no rate
+/// floor (test servers may be slow on a busy machine).
+#[cfg(feature = "client")]
+pub fn cache(dir: &std::path::Path, budget: u64) -> aic_blob::BlobCache {
+    let fetch = aic_blob::FetchConfig {
+        read_timeout: Duration::from_secs(3),
+        min_bytes_per_sec: 0,
+        ..aic_blob::FetchConfig::default()
+    };
+    aic_blob::BlobCache::open(
+        dir,
+        aic_blob::CacheConfig {
+            budget_bytes: budget,
+            fetch,
+        },
+    )
+    .unwrap()
+}
