@@ -13,7 +13,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{decode_weights, encode_weights};
+use crate::checkpoint::{decode_weights, encode_weights, Checkpoint};
 use crate::metrics::{ClassificationReport, RankingReport};
 use crate::models::kws::{KwsConfig, KwsDsCnn};
 use crate::models::textmatch::{TextMatchCnn, TextMatchConfig};
@@ -228,6 +228,34 @@ pub struct Trained {
     pub scorecards: Vec<Scorecard>,
     /// Extra files for the package (the vocabulary of a text model).
     pub vocabulary: Option<Vec<u8>>,
+    /// False when `on_event` stopped the run before its end (a preempted job): `weights` are
+    /// then the best so far, `scorecards` is empty, and `outcome.last` is the checkpoint to
+    /// resume from.
+    pub complete: bool,
+}
+
+/// How a job's training loop starts and reports.
+pub struct Session<'a> {
+    /// Resume from this checkpoint (a preempted run's last state) instead of a fresh model.
+    pub resume: Option<&'a Checkpoint>,
+    /// Called for every event, with the checkpoint on [`Event::Checkpoint`]; returning
+    /// [`Control::Stop`] stops the run after checkpointing (see [`Trained::complete`]).
+    pub on_event: &'a mut dyn FnMut(&Event, Option<&Checkpoint>) -> Control,
+}
+
+impl<'a> Session<'a> {
+    /// A fresh run reporting to `on_event`.
+    pub fn fresh(on_event: &'a mut dyn FnMut(&Event, Option<&Checkpoint>) -> Control) -> Self {
+        Self {
+            resume: None,
+            on_event,
+        }
+    }
+}
+
+/// Whether a run got to its end (all epochs, or early stopping) rather than being stopped.
+fn finished(outcome: &Outcome, cfg: &TrainConfig) -> bool {
+    outcome.last.progress.epoch >= cfg.epochs
 }
 
 /// Where a keyword job's clips come from.
@@ -254,7 +282,7 @@ pub fn train_keyword(
     manifest: &Manifest,
     params: &BTreeMap<String, ParamValue>,
     data: KeywordData<'_>,
-    on_event: &mut dyn FnMut(&Event) -> Control,
+    session: Session<'_>,
 ) -> Result<Trained, JobError> {
     let arch = manifest.runtime.architecture.as_str();
     if arch != "kws-dscnn" {
@@ -312,8 +340,17 @@ pub fn train_keyword(
         valid,
     };
     let outcome =
-        Trainer::new(&task, cfg.clone(), device).run(model, None, &mut |e, _| on_event(e))?;
+        Trainer::new(&task, cfg.clone(), device).run(model, session.resume, session.on_event)?;
     let weights = encode_weights(&outcome.best_model);
+    if !finished(&outcome, &cfg) {
+        return Ok(Trained {
+            weights,
+            outcome,
+            scorecards: Vec::new(),
+            vocabulary: None,
+            complete: false,
+        });
+    }
     let inner = Device::flex();
     let best = load_kws(&config, &weights, &inner)?;
     let card = |split: &str, ex: &crate::tasks::Examples| {
@@ -340,6 +377,7 @@ pub fn train_keyword(
         outcome,
         scorecards,
         vocabulary: None,
+        complete: true,
     })
 }
 
@@ -373,7 +411,7 @@ pub fn train_text_match(
     manifest: &Manifest,
     params: &BTreeMap<String, ParamValue>,
     wikiqa_dir: &Path,
-    on_event: &mut dyn FnMut(&Event) -> Control,
+    session: Session<'_>,
 ) -> Result<Trained, JobError> {
     let arch = manifest.runtime.architecture.as_str();
     if arch != "text-match-cnn" {
@@ -394,8 +432,18 @@ pub fn train_text_match(
         train: data.train,
         valid: data.dev.clone(),
     };
-    let outcome = Trainer::new(&task, cfg, device).run(model, None, &mut |e, _| on_event(e))?;
+    let outcome =
+        Trainer::new(&task, cfg.clone(), device).run(model, session.resume, session.on_event)?;
     let weights = encode_weights(&outcome.best_model);
+    if !finished(&outcome, &cfg) {
+        return Ok(Trained {
+            weights,
+            outcome,
+            scorecards: Vec::new(),
+            vocabulary: Some(data.vocabulary.to_file_bytes()),
+            complete: false,
+        });
+    }
     let inner = Device::flex();
     let best = load_text_match(&config, &weights, &inner)?;
     let report = answer::evaluate(&best, &data.dev, &inner);
@@ -434,6 +482,7 @@ pub fn train_text_match(
         outcome,
         scorecards,
         vocabulary: Some(data.vocabulary.to_file_bytes()),
+        complete: true,
     })
 }
 

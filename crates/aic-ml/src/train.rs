@@ -464,7 +464,13 @@ impl<'a, T: Task> Trainer<'a, T> {
             if at_k || finished || stop {
                 let c = self.snapshot(&run);
                 let id = c.id();
-                transcript.push((run.progress.step, id));
+                // The transcript commits to the fixed grid (every k steps and the end); a
+                // checkpoint taken only because the run was stopped (preemption) is handed to
+                // `on_event` to resume from, but is not part of it, so a run stopped and
+                // resumed commits to exactly the transcript of an uninterrupted one.
+                if at_k || finished {
+                    transcript.push((run.progress.step, id));
+                }
                 stop |= on_event(
                     &Event::Checkpoint {
                         step: run.progress.step,

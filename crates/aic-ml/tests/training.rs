@@ -123,6 +123,42 @@ fn interrupted_and_resumed_ends_bit_identical() {
 }
 
 #[test]
+fn stopped_off_the_grid_and_resumed_commits_to_the_same_transcript() {
+    let t = task();
+    let (_, uninterrupted) = full_run(&t);
+    let trainer = Trainer::new(&t, config(), device());
+    // Stopped after step 23 (a preemption between two grid checkpoints at 20 and 30).
+    let mut stopped_at: Option<Checkpoint> = None;
+    let first = trainer
+        .run(fresh(&t, 1), None, &mut |e, c| match (e, c) {
+            (Event::Step { step: 23, .. }, _) => Control::Stop,
+            (Event::Checkpoint { step: 23, .. }, Some(c)) => {
+                stopped_at = Some(c.clone());
+                Control::Continue
+            }
+            _ => Control::Continue,
+        })
+        .unwrap();
+    let stopped_at = stopped_at.expect("the stop is checkpointed");
+    assert_eq!(stopped_at.progress.step, 23);
+    let steps: Vec<u64> = first.transcript.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        steps,
+        vec![0, 10, 20],
+        "the stop checkpoint is not committed"
+    );
+    let second = trainer
+        .run(fresh(&t, 99), Some(&stopped_at), &mut |_, _| {
+            Control::Continue
+        })
+        .unwrap();
+    let mut joined = first.transcript.clone();
+    joined.extend(second.transcript.iter().copied());
+    assert_eq!(joined, uninterrupted.transcript);
+    assert_eq!(second.best_model, uninterrupted.best_model);
+}
+
+#[test]
 fn replay_reproduces_the_next_checkpoint_and_catches_tampering() {
     let t = task();
     let (checkpoints, outcome) = full_run(&t);

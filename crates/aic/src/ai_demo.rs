@@ -101,6 +101,7 @@ pub(crate) fn run(data_dir: &Path, api: SocketAddr, json: bool) -> Result<()> {
         Path::new(&report.manifest_blake3),
         Some(&remote),
         None,
+        None,
         &set,
         json,
     )?;

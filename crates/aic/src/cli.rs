@@ -425,7 +425,9 @@ pub(crate) enum ModelCommand {
   aic data digitize ../shared/datasets/fsdd --out fsdd-q8   # log-mel shards, once
   aic model train kws --data fsdd-q8                        # streams the training split
   aic model train kws --data 6ebf10... --source http://127.0.0.1:7450   # shards fetched as used
-  aic model train kws --data fsdd-q8 --job-socket /run/aic/worker.sock --job-id kws-1")]
+  aic model train kws --data fsdd-q8 --job-socket /run/aic/worker.sock --job-id kws-1
+  aic model train kws --data fsdd-q8 --state-dir kws.state   # SIGTERM: checkpoint, exit 75
+  aic model train kws --data fsdd-q8 --state-dir kws.state   # again: resumes there")]
     Train {
         /// Package directory (aicmodel.toml).
         dir: PathBuf,
@@ -454,6 +456,12 @@ pub(crate) enum ModelCommand {
         /// The job's id at the worker (offered and accepted there).
         #[arg(long, requires = "job_socket")]
         job_id: Option<String>,
+        /// Make the job preemptible: checkpoints go into this directory, SIGTERM or Ctrl-C stop
+        /// training at the next step with a checkpoint there (exit status 75), and the same
+        /// command run again resumes from it, ending with the same weights and transcript as
+        /// an uninterrupted run.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
         /// A job parameter, NAME=VALUE (repeatable); checked against the manifest.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,

@@ -14,6 +14,7 @@ mod infer;
 mod miner;
 mod model;
 mod node;
+mod preempt;
 mod serve;
 mod train;
 mod wallet;
@@ -41,7 +42,11 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            if e.downcast_ref::<preempt::Preempted>().is_some() {
+                std::process::ExitCode::from(preempt::PREEMPTED_EXIT)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }

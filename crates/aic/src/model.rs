@@ -43,6 +43,7 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
             budget_mib,
             job_socket,
             job_id,
+            state_dir,
             set,
             json,
         } => {
@@ -55,7 +56,15 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
                 budget_mib,
             };
             let remote = (!remote.sources.is_empty()).then_some(remote);
-            crate::train::train(&dir, &data, remote.as_ref(), job.as_ref(), &set, json)
+            crate::train::train(
+                &dir,
+                &data,
+                remote.as_ref(),
+                job.as_ref(),
+                state_dir.as_deref(),
+                &set,
+                json,
+            )
         }
         ModelCommand::Eval {
             path,

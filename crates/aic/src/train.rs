@@ -4,19 +4,23 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
 use aic_blob::{BlobId, CacheSource, Pins};
 use aic_worker::switcher::{JobLink, WaitReason};
 
-use aic_ml::jobs::{self, KeywordData, Trained};
+use aic_ml::checkpoint::Checkpoint;
+use aic_ml::jobs::{self, KeywordData, Session, Trained};
 use aic_ml::train::{Control, Event};
 use aic_model::{
     fill_weights, parse_manifest, resolve_params, ParamValue, Task, MANIFEST_FILE, WEIGHTS_FILE,
 };
 use anyhow::{bail, Context, Result};
 use serde_json::json;
+
+use crate::preempt::{self, JobKey, Preempted, StateDir};
 
 /// Parses `NAME=VALUE` as an integer, a float, a boolean or a string, in that order.
 fn parse_set(items: &[String]) -> Result<BTreeMap<String, ParamValue>> {
@@ -92,6 +96,7 @@ pub(crate) fn train(
     data: &Path,
     remote: Option<&Remote>,
     job: Option<&WorkerJob>,
+    state_dir: Option<&Path>,
     set: &[String],
     json: bool,
 ) -> Result<()> {
@@ -105,6 +110,32 @@ pub(crate) fn train(
         anyhow::anyhow!("job parameters refused:\n  {}", lines.join("\n  "))
     })?;
     let task: Task = manifest.model.task.parse()?;
+    // Preemption: with a state directory, SIGTERM/Ctrl-C stop the run at the next step with a
+    // checkpoint there, and a run started again resumes from it.
+    let mut state = match state_dir {
+        Some(sd) => {
+            let key = JobKey {
+                architecture: manifest.runtime.architecture.clone(),
+                params: params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), format!("{v:?}")))
+                    .collect(),
+                data: data.to_string_lossy().into_owned(),
+            };
+            let (state, resume) = StateDir::open(sd, &key)?;
+            Some((state, resume, preempt::stop_flag()?))
+        }
+        None => None,
+    };
+    let resume: Option<Checkpoint> = state.as_mut().and_then(|(_, r, _)| r.take());
+    let stop_flag = state.as_ref().map(|(_, _, f)| f.clone());
+    let mut state = state.map(|(s, _, _)| s);
+    let grid = aic_ml::jobs::train_config(&params)?.checkpoint_every;
+    let resumed_at = resume.as_ref().map(|c| c.progress.step);
+    if let (Some(step), false) = (resumed_at, json) {
+        eprintln!("resuming from the checkpoint at step {step}");
+    }
+    let mut save_error: Option<anyhow::Error> = None;
     let started = Instant::now();
     let mut last_print = Instant::now();
     // Seconds from the start to the end of the first step: reading (or featurizing) the data
@@ -112,7 +143,20 @@ pub(crate) fn train(
     let mut first_step: Option<f64> = None;
     let mut link = job.map(grant).transpose()?;
     let mut link_error: Option<std::io::Error> = None;
-    let mut on_event = |e: &Event| {
+    let mut on_event = |e: &Event, c: Option<&Checkpoint>| {
+        if let (Some(state), Some(c)) = (state.as_mut(), c) {
+            let committed = grid > 0 && c.progress.step % grid == 0;
+            if let Err(err) = state.save(c, committed) {
+                save_error = Some(err);
+                return Control::Stop;
+            }
+        }
+        if matches!(e, Event::Step { .. })
+            && stop_flag.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
+        {
+            // Preempted: the trainer checkpoints (saved above) and stops.
+            return Control::Stop;
+        }
         if let (Some(l), Event::Step { .. }) = (link.as_mut(), e) {
             if l.hold_requested() {
                 // The owner paused the device: hand it back between two steps, wait for it.
@@ -176,29 +220,50 @@ pub(crate) fn train(
         );
     }
     let mut fetched: Option<Arc<CacheSource>> = None;
+    let session = Session {
+        resume: resume.as_ref(),
+        on_event: &mut on_event,
+    };
     let trained: Trained = match (task, remote) {
         (Task::KeywordSpotting, None) => {
-            jobs::train_keyword(&manifest, &params, KeywordData::Path(data), &mut on_event)?
+            jobs::train_keyword(&manifest, &params, KeywordData::Path(data), session)?
         }
         (Task::KeywordSpotting, Some(remote)) => {
             let (shards, _manifest_pin, source) =
                 remote_keyword_data(&data.to_string_lossy(), remote)?;
             fetched = Some(source);
-            jobs::train_keyword(&manifest, &params, shards, &mut on_event)?
+            jobs::train_keyword(&manifest, &params, shards, session)?
         }
-        (Task::TextMatching, None) => {
-            jobs::train_text_match(&manifest, &params, data, &mut on_event)?
-        }
+        (Task::TextMatching, None) => jobs::train_text_match(&manifest, &params, data, session)?,
         (Task::TextMatching, Some(_)) => {
             bail!("--source: streaming from nodes is built for keyword spotting; fetch the data set with `aic data fetch --out DIR` and train on DIR")
         }
         (other, _) => bail!("training task {} is not built in yet", other.name()),
     };
+    if let Some(err) = save_error {
+        return Err(err.context("saving the checkpoint"));
+    }
     if let Some(err) = link_error {
         bail!("lost the worker's job socket: {err}");
     }
     if let Some(l) = link {
+        // Done here, preempted or not: the device goes back to mining.
         l.end().context("telling the worker the job ended")?;
+    }
+    if !trained.complete {
+        let step = trained.outcome.last.progress.step;
+        let dir = state
+            .as_ref()
+            .map_or_else(PathBuf::new, |s| s.path().to_path_buf());
+        if json {
+            println!(
+                "{}",
+                json!({"event": "preempted", "step": step, "state_dir": dir, "seconds": started.elapsed().as_secs_f64()})
+            );
+        } else {
+            eprintln!();
+        }
+        return Err(Preempted { step, dir }.into());
     }
     let weights_path = dir.join(WEIGHTS_FILE);
     std::fs::write(&weights_path, &trained.weights)
@@ -213,11 +278,18 @@ pub(crate) fn train(
     if let Some(vocab) = &trained.vocabulary {
         std::fs::write(dir.join(aic_model::VOCAB_FILE), vocab)?;
     }
-    let transcript: Vec<aic_ml::transcript::Entry> = trained
-        .outcome
-        .transcript
-        .iter()
-        .map(|&(step, id)| aic_ml::transcript::Entry { step, id })
+    // The transcript: grid checkpoints committed before a resume, those of this run, and the
+    // final state (which a run resumed at its very end does not compute again).
+    let mut entries: BTreeMap<u64, blake3::Hash> = BTreeMap::new();
+    if let (Some(state), Some(step)) = (state.as_ref(), resumed_at) {
+        entries.extend(state.committed_upto(step));
+    }
+    entries.extend(trained.outcome.transcript.iter().copied());
+    let last = &trained.outcome.last;
+    entries.insert(last.progress.step, last.id());
+    let transcript: Vec<aic_ml::transcript::Entry> = entries
+        .into_iter()
+        .map(|(step, id)| aic_ml::transcript::Entry { step, id })
         .collect();
     let root = aic_ml::transcript::root(&transcript).map(|r| r.to_hex().to_string());
     let transcript_json = json!({
