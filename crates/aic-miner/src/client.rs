@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::kernel::Kernel;
 use crate::search::{SearchConfig, Searcher, Share};
+use crate::shared::SharedSearch;
 use crate::work::WorkTemplate;
 
 /// Where and how to mine.
@@ -113,6 +114,75 @@ pub fn run(
     config: &PoolConfig,
     kernel: Arc<dyn Kernel>,
     stop: Arc<AtomicBool>,
+    on_event: impl FnMut(ClientEvent),
+) -> ClientStats {
+    run_on(config, &Feed::Own(kernel), stop, on_event)
+}
+
+/// As [`run`], feeding a searcher that outlives the sessions (the worker's switcher parks and
+/// wakes its threads): each job replaces its work, each session routes its shares. The
+/// returned hashes are 0; the searcher counts its own.
+pub fn run_shared(
+    config: &PoolConfig,
+    search: &SharedSearch,
+    stop: Arc<AtomicBool>,
+    on_event: impl FnMut(ClientEvent),
+) -> ClientStats {
+    run_on(config, &Feed::Shared(search), stop, on_event)
+}
+
+/// Where the sessions' work goes.
+enum Feed<'a> {
+    /// A searcher of each session's own, started on its first job, stopped at its end.
+    Own(Arc<dyn Kernel>),
+    /// One searcher for all sessions.
+    Shared(&'a SharedSearch),
+}
+
+/// A session's searcher: its own, or the shared one.
+enum Target<'a> {
+    Own(Option<Searcher>),
+    Shared(&'a SharedSearch),
+}
+
+impl Target<'_> {
+    /// Switches to `work`, routing shares to `route`; the generation of `work`.
+    fn set_work(
+        &mut self,
+        feed: &Feed<'_>,
+        config: &PoolConfig,
+        work: WorkTemplate,
+        route: impl Fn(Share) + Send + Sync + 'static,
+    ) -> Result<u64, String> {
+        match (self, feed) {
+            (Target::Own(Some(s)), _) => s.replace_work(work).map_err(|e| e.to_string()),
+            (Target::Own(slot), Feed::Own(kernel)) => {
+                let s = Searcher::start(kernel.clone(), work, config.search, route)
+                    .map_err(|e| e.to_string())?;
+                *slot = Some(s);
+                Ok(0)
+            }
+            (Target::Own(_), Feed::Shared(_)) => unreachable!("a shared feed has a shared target"),
+            (Target::Shared(s), _) => s.set_work(work, Arc::new(route)).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Ends the session's use of the searcher; hashes of a searcher it owned.
+    fn finish(self) -> u64 {
+        match self {
+            Target::Own(s) => s.map_or(0, |s| s.stop().hashes),
+            Target::Shared(s) => {
+                s.detach();
+                0
+            }
+        }
+    }
+}
+
+fn run_on(
+    config: &PoolConfig,
+    feed: &Feed<'_>,
+    stop: Arc<AtomicBool>,
     mut on_event: impl FnMut(ClientEvent),
 ) -> ClientStats {
     let totals = Arc::new(Totals::default());
@@ -124,8 +194,7 @@ pub fn run(
         // for a while ends, the first again.
         let url = &config.urls[attempt % config.urls.len()];
         let started = Instant::now();
-        let (reason, searched) = match session(config, url, &kernel, &stop, &totals, &mut on_event)
-        {
+        let (reason, searched) = match session(config, url, feed, &stop, &totals, &mut on_event) {
             Ok(h) => ("stopped".to_owned(), h),
             Err((e, h)) => (e, h),
         };
@@ -177,7 +246,7 @@ struct Jobs {
 fn session(
     config: &PoolConfig,
     url: &str,
-    kernel: &Arc<dyn Kernel>,
+    feed: &Feed<'_>,
     stop: &Arc<AtomicBool>,
     totals: &Arc<Totals>,
     on_event: &mut impl FnMut(ClientEvent),
@@ -220,7 +289,10 @@ fn session(
     let mut extranonce2_size = 4usize;
     let mut difficulty = 1.0f64;
     let jobs = Arc::new(Mutex::new(Jobs::default()));
-    let mut searcher: Option<Searcher> = None;
+    let mut target = match feed {
+        Feed::Own(_) => Target::Own(None),
+        Feed::Shared(s) => Target::Shared(s),
+    };
     let next_id = Arc::new(AtomicU64::new(100));
     let mut line = String::new();
     let result = loop {
@@ -269,27 +341,16 @@ fn session(
                 };
                 let id = msg["params"][0].as_str().unwrap_or_default().to_owned();
                 let clean = msg["params"][8].as_bool().unwrap_or(false);
-                let generation = match &searcher {
-                    Some(s) => match s.replace_work(work) {
-                        Ok(g) => g,
-                        Err(e) => break Err(e.to_string()),
-                    },
-                    None => {
-                        let on_share = share_sender(
-                            writer.clone(),
-                            jobs.clone(),
-                            next_id.clone(),
-                            totals.clone(),
-                            config.user.clone(),
-                        );
-                        match Searcher::start(kernel.clone(), work, config.search, on_share) {
-                            Ok(s) => {
-                                searcher = Some(s);
-                                0
-                            }
-                            Err(e) => break Err(e.to_string()),
-                        }
-                    }
+                let route = share_sender(
+                    writer.clone(),
+                    jobs.clone(),
+                    next_id.clone(),
+                    totals.clone(),
+                    config.user.clone(),
+                );
+                let generation = match target.set_work(feed, config, work, route) {
+                    Ok(g) => g,
+                    Err(e) => break Err(e),
                 };
                 let mut j = jobs.lock().unwrap_or_else(|p| p.into_inner());
                 j.by_generation.push((generation, id.clone()));
@@ -333,7 +394,7 @@ fn session(
             },
         }
     };
-    let hashes = searcher.map_or(0, |s| s.stop().hashes);
+    let hashes = target.finish();
     result.map(|()| hashes).map_err(|e| (e, hashes))
 }
 

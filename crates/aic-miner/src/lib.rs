@@ -28,6 +28,7 @@ mod kernel;
 mod portable;
 mod search;
 mod shani;
+mod shared;
 #[cfg(test)]
 mod test_vectors;
 mod tune;
@@ -36,8 +37,8 @@ mod work;
 pub use avx2::Avx2x8;
 pub use bench::{impossible_work, measure, measure_with_batch, process_cpu_seconds, BenchRow};
 pub use client::{
-    difficulty_target, run as run_pool_client, work_from_notify, ClientEvent, ClientStats,
-    PoolConfig,
+    difficulty_target, run as run_pool_client, run_shared as run_pool_client_shared,
+    work_from_notify, ClientEvent, ClientStats, PoolConfig,
 };
 pub use dispatch::{best, by_name, kernels};
 pub use kernel::{meets_target, Found, Job, Kernel};
@@ -47,5 +48,6 @@ pub use search::{
     DEFAULT_BATCH,
 };
 pub use shani::ShaNi2Way;
+pub use shared::{ShareRoute, SharedSearch};
 pub use tune::{machine_key, tune, Profile, Trial, BATCHES, PROFILE_FILE};
 pub use work::{merkle_branches_for, merkle_root_from_branches, sha256d, WorkTemplate};

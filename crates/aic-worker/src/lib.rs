@@ -6,6 +6,7 @@
 //!
 //! Libraries never print: progress and samples are returned or reported through callbacks.
 
+pub mod agent;
 pub mod bench;
 pub mod device;
 pub mod monitor;

@@ -83,19 +83,72 @@ pub(crate) enum WorkerCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Run the worker: sample every device each second and serve Prometheus metrics at
-    /// /metrics and the status at /api/v1/worker/status until Ctrl-C.
+    /// Run the worker: mine through a Stratum pool on the CPU, hand the device to AI jobs
+    /// in milliseconds and back (the switcher, by the owner's policy), sample every device
+    /// each second, and serve /metrics, /api/v1/worker/status, /api/v1/worker/switcher and
+    /// the pause/resume controls until Ctrl-C. Without a pool it only monitors (or, with
+    /// --job-socket, takes AI jobs and idles between them).
     #[command(after_help = "Examples:
-  aic worker run
-  aic worker run --listen 127.0.0.1:7460
-  curl -s http://127.0.0.1:7460/metrics")]
+  aic worker run                                     # monitor only
+  aic worker run --pool stratum+tcp://127.0.0.1:3333 --user daic1...rig1 --switching \
+      --job-socket /tmp/aic-worker.sock
+  aic worker run --config worker.toml               # [switcher], [mining], [jobs]: docs/worker.md
+  aic worker pause; aic worker resume
+  curl -s http://127.0.0.1:7460/api/v1/worker/switcher")]
     Run {
-        /// Address of the worker's status and metrics endpoints.
+        /// Address of the worker's status, metrics and control endpoints.
         #[arg(long, default_value = "127.0.0.1:7460")]
         listen: std::net::SocketAddr,
         /// Stop after this many seconds (default: run until Ctrl-C).
         #[arg(long)]
         seconds: Option<u64>,
+        /// The worker's config file (TOML: [switcher], [mining], [jobs]); flags win.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Stratum pool to mine through (repeat for failover), such as `aic node
+        /// --stratum-addr`.
+        #[arg(long = "pool")]
+        pools: Vec<String>,
+        /// Pool user: the payout address, optionally `.worker`.
+        #[arg(long)]
+        user: Option<String>,
+        /// Mining threads (default: every CPU).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Switch on (the owner opts in): mine when there is no AI work, take AI jobs above
+        /// the price floor.
+        #[arg(long)]
+        switching: bool,
+        /// Take AI work paying at least this many AIC an hour (with --switching).
+        #[arg(long)]
+        price_floor: Option<f64>,
+        /// Do not pause for other processes' load on the device.
+        #[arg(long)]
+        no_owner_activity: bool,
+        /// Listen for AI jobs on this Unix socket (`aic model train --job-socket`).
+        #[arg(long)]
+        job_socket: Option<PathBuf>,
+        /// At the end, print a summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pause a running worker's device: mining stops, a running AI job is told to hold.
+    #[command(after_help = "Examples:
+  aic worker pause
+  aic worker pause --worker http://127.0.0.1:7460")]
+    Pause {
+        /// The worker's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7460")]
+        worker: String,
+    },
+    /// Resume a worker paused with `aic worker pause`.
+    #[command(after_help = "Examples:
+  aic worker resume
+  aic worker resume --worker http://127.0.0.1:7460")]
+    Resume {
+        /// The worker's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7460")]
+        worker: String,
     },
     /// Show a running worker's devices live: task, utilization, memory, temperature, power.
     #[command(after_help = "Examples:

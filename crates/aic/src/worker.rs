@@ -1,11 +1,15 @@
 //! `aic worker`: the device owner's agent: devices, benchmarks, the monitor and its endpoints.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use aic_worker::agent::{control_router, serve_worker, Agent, WorkerConfig};
 use aic_worker::bench::{self, BenchConfig};
-use aic_worker::device::{self, DeviceDescriptor};
+use aic_worker::device::{self, DeviceDescriptor, DeviceKind};
 use aic_worker::monitor::{Monitor, MonitorConfig, Snapshot};
-use anyhow::{Context, Result};
+use aic_worker::switcher::{JobListener, OwnerChoice};
+use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use crate::cli::WorkerCommand;
@@ -18,7 +22,46 @@ pub(crate) fn run(cmd: WorkerCommand) -> Result<()> {
             threads,
             json,
         } => bench(seconds, threads, json),
-        WorkerCommand::Run { listen, seconds } => serve(listen, seconds),
+        WorkerCommand::Run {
+            listen,
+            seconds,
+            config,
+            pools,
+            user,
+            threads,
+            switching,
+            price_floor,
+            no_owner_activity,
+            job_socket,
+            json,
+        } => {
+            let mut cfg = match &config {
+                Some(path) => WorkerConfig::load(path)?,
+                None => WorkerConfig::default(),
+            };
+            if !pools.is_empty() {
+                cfg.mining.pools = pools;
+            }
+            if let Some(u) = user {
+                cfg.mining.user = u;
+            }
+            if threads.is_some() {
+                cfg.mining.threads = threads;
+            }
+            if switching {
+                cfg.switcher.enabled = true;
+            }
+            if let Some(p) = price_floor {
+                cfg.switcher.price_floor_aic_per_hour = p;
+            }
+            if no_owner_activity {
+                cfg.switcher.owner_activity.enabled = false;
+            }
+            cfg.check().map_err(anyhow::Error::msg)?;
+            serve(listen, seconds, cfg, job_socket, json)
+        }
+        WorkerCommand::Pause { worker } => control(&worker, "pause"),
+        WorkerCommand::Resume { worker } => control(&worker, "resume"),
         WorkerCommand::Status { worker, once, json } => status(&worker, once, json),
     }
 }
@@ -113,10 +156,67 @@ fn bench(seconds: f64, threads: Option<usize>, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn serve(listen: std::net::SocketAddr, seconds: Option<u64>) -> Result<()> {
-    let monitor = Monitor::from_discovery(device::discover(), MonitorConfig::default())
-        .context("starting the monitor")?;
+/// Starts the switcher's agent where there is something to switch: a pool to mine through,
+/// or a job socket to take AI jobs on.
+fn start_agent(
+    cfg: &mut WorkerConfig,
+    job_socket: Option<&Path>,
+    monitor: &Monitor,
+    device: &str,
+) -> Result<Option<Agent>> {
+    if cfg.mining.pools.is_empty() {
+        if job_socket.is_none() {
+            eprintln!("worker: no pool configured (--pool or [mining] pools): monitoring only");
+            return Ok(None);
+        }
+        // AI jobs only: nothing to mine in the gaps.
+        eprintln!("worker: no pool configured: taking AI jobs, idle between them");
+        cfg.switcher.enabled = false;
+        cfg.switcher.owner_choice = OwnerChoice::AiJobs;
+    }
+    // The fastest kernel here; the batch bounds the release latency (one batch).
+    let (kernel, batch) = (aic_miner::best(), aic_miner::DEFAULT_BATCH);
+    let agent = Agent::start(
+        cfg,
+        Arc::from(kernel),
+        batch,
+        monitor.handle(),
+        device.to_owned(),
+    )?;
+    Ok(Some(agent))
+}
+
+fn serve(
+    listen: std::net::SocketAddr,
+    seconds: Option<u64>,
+    mut cfg: WorkerConfig,
+    job_socket: Option<PathBuf>,
+    json: bool,
+) -> Result<()> {
+    let found = device::discover();
+    let cpu = found
+        .devices
+        .iter()
+        .find(|d| d.kind == DeviceKind::Cpu)
+        .map(|d| d.id.clone())
+        .context("no CPU device found")?;
+    let monitor =
+        Monitor::from_discovery(found, MonitorConfig::default()).context("starting the monitor")?;
     let handle = monitor.handle();
+    let agent = start_agent(&mut cfg, job_socket.as_deref(), &monitor, &cpu)?;
+    let _listener = match (&agent, &job_socket) {
+        (Some(a), Some(path)) => {
+            let _ = std::fs::remove_file(path);
+            Some(
+                JobListener::bind(path, a.handle())
+                    .with_context(|| format!("listening for AI jobs on {}", path.display()))?,
+            )
+        }
+        _ => None,
+    };
+    let control = agent
+        .as_ref()
+        .map(|a| control_router(a.handle(), a.policy(), a.pool_status_cell()));
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -133,11 +233,59 @@ fn serve(listen: std::net::SocketAddr, seconds: Option<u64>) -> Result<()> {
                 }
             }
         };
-        aic_worker::monitor::serve_status(listener, handle, shutdown).await?;
+        serve_worker(listener, handle, control, shutdown).await?;
         anyhow::Ok(())
     })?;
+    if let Some(agent) = agent {
+        let pool = agent.pool_status();
+        let report = agent.stop();
+        let usage = report.timeline.usage();
+        let summary = json!({
+            "hashes": report.hashes,
+            "shares": report.shares,
+            "pool": pool,
+            "switches": report.switches.len(),
+            "useful_fraction": usage.useful_fraction(),
+            "mining_s": usage.mining.as_secs_f64(),
+            "ai_s": usage.ai.as_secs_f64(),
+        });
+        if json {
+            println!("{summary}");
+        } else {
+            eprintln!(
+                "worker: {} hashes, {} shares ({} accepted by the pool), {} hand-overs, useful {:.2} %",
+                report.hashes,
+                report.shares,
+                pool.accepted,
+                report.switches.len(),
+                100.0 * usage.useful_fraction()
+            );
+        }
+    }
     monitor.stop();
     Ok(())
+}
+
+/// `aic worker pause|resume`.
+fn control(worker: &str, what: &str) -> Result<()> {
+    let url = format!("{}/api/v1/worker/{what}", worker.trim_end_matches('/'));
+    match ureq::post(&url).call() {
+        Ok(r) => {
+            let v: serde_json::Value = r.into_json()?;
+            println!("{}", v["state"]);
+            Ok(())
+        }
+        Err(ureq::Error::Status(code, r)) => {
+            let v: serde_json::Value = r.into_json().unwrap_or_default();
+            bail!(
+                "the worker refused ({code}): {}",
+                v["error"].as_str().unwrap_or("?")
+            )
+        }
+        Err(e) => Err(e).with_context(|| {
+            format!("cannot reach the worker at {worker} (is `aic worker run` running?)")
+        }),
+    }
 }
 
 fn opt(v: Option<f64>, unit: &str, scale: f64) -> String {

@@ -313,6 +313,8 @@ fn every_command_has_help_with_examples() {
         &["worker", "bench"],
         &["worker", "run"],
         &["worker", "status"],
+        &["worker", "pause"],
+        &["worker", "resume"],
     ] {
         let out = aic().args(cmd).arg("--help").output().unwrap();
         assert!(

@@ -8,6 +8,7 @@
 
 mod history;
 mod http;
+mod owner;
 mod procfs;
 mod prometheus;
 #[cfg(test)]
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 pub use history::History;
 pub use http::{serve_status, status_router, DEFAULT_STATUS_HISTORY};
+pub use owner::OwnerLoad;
 pub use prometheus::render_prometheus;
 pub use sample::{DeviceSample, Sample, Snapshot, Task, STATUS_SCHEMA_VERSION};
 pub use sampler::{DEFAULT_HISTORY, DEFAULT_INTERVAL};

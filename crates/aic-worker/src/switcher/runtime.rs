@@ -188,6 +188,23 @@ impl SwitcherHandle {
     pub fn state(&self) -> Result<DeviceState, SwitcherError> {
         self.inner.with(|c| c.state)
     }
+
+    /// What the switcher has done so far (the timeline closed at now, every hand-over),
+    /// without stopping it: for status endpoints.
+    pub fn report(&self) -> Result<SwitchReport, SwitcherError> {
+        let searcher = Arc::clone(&self.inner.searcher);
+        self.inner.with(|c| {
+            let mut timeline = c.timeline.clone();
+            timeline.close(Instant::now());
+            SwitchReport {
+                timeline,
+                switches: c.switches.clone(),
+                hashes: searcher.hashes(),
+                shares: searcher.shares(),
+                refused: c.refused,
+            }
+        })
+    }
 }
 
 /// A device's switcher: the miner's threads and the state that drives them.
@@ -236,12 +253,22 @@ impl Switcher {
     where
         F: Fn(Share) + Send + Sync + 'static,
     {
-        let state = DeviceState::initial(&policy);
         let searcher = Searcher::start(mining.kernel, mining.work, mining.config, on_share)?;
+        Ok(Self::drive(policy, Arc::new(searcher), first_batch))
+    }
+
+    /// Drives a searcher that something else feeds (a Stratum client through
+    /// [`aic_miner::SharedSearch`]): the switcher parks and wakes its threads, the feeder
+    /// changes their work. Parked at once where the policy does not mine.
+    pub fn drive_shared(policy: Policy, searcher: Arc<Searcher>) -> Self {
+        Self::drive(policy, searcher, false)
+    }
+
+    fn drive(policy: Policy, searcher: Arc<Searcher>, first_batch: bool) -> Self {
+        let state = DeviceState::initial(&policy);
         if state.task != Task::Mining {
             searcher.pause();
         }
-        let searcher = Arc::new(searcher);
         let origin = Instant::now();
         let control = Control {
             policy,
@@ -254,13 +281,13 @@ impl Switcher {
             refused: 0,
             first_batch,
         };
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 control: Mutex::new(control),
                 searcher,
                 stopped: AtomicBool::new(false),
             }),
-        })
+        }
     }
 
     /// A handle for the provider agent, the job listener and the CLI.

@@ -1,0 +1,119 @@
+//! The agent's control endpoints, served beside the monitor's:
+//!
+//! - `POST /api/v1/worker/pause`, `POST /api/v1/worker/resume`: the owner's pause
+//!   (`aic worker pause|resume`); `409` with the reason when illegal in the device's state
+//!   (paused twice, resumed when not paused);
+//! - `GET /api/v1/worker/switcher`: the device's state, the policy, the pool, hash and share
+//!   counts, time spent per task, and the hand-overs with their latencies (the last
+//!   [`SWITCHES_SHOWN`]).
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::run::PoolStatus;
+use crate::switcher::{Policy, SwitcherError, SwitcherHandle};
+
+/// Hand-overs listed by `GET /api/v1/worker/switcher`.
+pub const SWITCHES_SHOWN: usize = 100;
+
+#[derive(Clone)]
+struct ControlState {
+    switcher: SwitcherHandle,
+    policy: Policy,
+    pool: Arc<Mutex<PoolStatus>>,
+}
+
+fn answer(result: Result<(), SwitcherError>, switcher: &SwitcherHandle) -> Response {
+    match result {
+        Ok(()) => Json(json!({"state": switcher.state().ok()})).into_response(),
+        Err(SwitcherError::Stopped) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "the worker is stopping"})),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::CONFLICT, Json(json!({"error": e.to_string()}))).into_response(),
+    }
+}
+
+async fn pause(State(s): State<ControlState>) -> Response {
+    answer(s.switcher.owner_pause(), &s.switcher)
+}
+
+async fn resume(State(s): State<ControlState>) -> Response {
+    answer(s.switcher.owner_resume(), &s.switcher)
+}
+
+async fn status(State(s): State<ControlState>) -> Response {
+    let (Ok(state), Ok(report)) = (s.switcher.state(), s.switcher.report()) else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "the worker is stopping"})),
+        )
+            .into_response();
+    };
+    let pool = s.pool.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let usage = report.timeline.usage();
+    let skip = report.switches.len().saturating_sub(SWITCHES_SHOWN);
+    Json(json!({
+        "state": state,
+        "policy": s.policy,
+        "pool": pool,
+        "hashes": report.hashes,
+        "shares": report.shares,
+        "refused_signals": report.refused,
+        "usage": {
+            "total_s": usage.total.as_secs_f64(),
+            "mining_s": usage.mining.as_secs_f64(),
+            "ai_s": usage.ai.as_secs_f64(),
+            "lost_s": usage.lost.as_secs_f64(),
+            "useful_fraction": usage.useful_fraction(),
+        },
+        "switch_count": report.switches.len(),
+        "switches": report.switches[skip..].iter().map(|r| json!({
+            "kind": r.kind,
+            "at_s": r.at.as_secs_f64(),
+            "latency_us": r.latency.as_secs_f64() * 1e6,
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
+/// The control routes for `switcher` (running under `policy`, mining through `pool`).
+pub fn control_router(
+    switcher: SwitcherHandle,
+    policy: Policy,
+    pool: Arc<Mutex<PoolStatus>>,
+) -> Router {
+    Router::new()
+        .route("/api/v1/worker/pause", post(pause))
+        .route("/api/v1/worker/resume", post(resume))
+        .route("/api/v1/worker/switcher", get(status))
+        .with_state(ControlState {
+            switcher,
+            policy,
+            pool,
+        })
+}
+
+/// Serves the monitor's routes and, where an agent runs, its `control` routes on `listener`
+/// until `shutdown` completes.
+pub async fn serve_worker(
+    listener: tokio::net::TcpListener,
+    monitor: crate::monitor::MonitorHandle,
+    control: Option<Router>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut router = crate::monitor::status_router(monitor);
+    if let Some(c) = control {
+        router = router.merge(c);
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,159 @@
+//! `aic worker run` as a device owner runs it: mining through a real node's Stratum pool,
+//! paused and resumed by `aic worker pause|resume`, its switcher's state and hand-overs served.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+mod common;
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(url: &str) -> Option<Value> {
+    ureq::get(url)
+        .timeout(Duration::from_secs(5))
+        .call()
+        .ok()?
+        .into_json()
+        .ok()
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn spawn(dir: &Path, args: &[&str]) -> Guard {
+    Guard(
+        Command::new(env!("CARGO_BIN_EXE_aic"))
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let wallet = common::json(
+        dir,
+        &[
+            "wallet",
+            "new",
+            "--network",
+            "devnet",
+            "--wallet",
+            "w.key",
+            "--json",
+        ],
+    );
+    let address = wallet["address"].as_str().unwrap().to_owned();
+    let (api, stratum, listen) = (free_port(), free_port(), free_port());
+    let node_url = format!("http://127.0.0.1:{api}");
+    let _node = spawn(
+        dir,
+        &[
+            "node",
+            "--network",
+            "devnet",
+            "--data-dir",
+            "node",
+            "--api-addr",
+            &format!("127.0.0.1:{api}"),
+            "--stratum-addr",
+            &format!("127.0.0.1:{stratum}"),
+        ],
+    );
+    wait_for("the node", || get(&format!("{node_url}/api/v1/status")));
+    let worker_url = format!("http://127.0.0.1:{listen}");
+    let user = format!("{address}.rig1");
+    let _worker = spawn(
+        dir,
+        &[
+            "worker",
+            "run",
+            "--listen",
+            &format!("127.0.0.1:{listen}"),
+            "--pool",
+            &format!("stratum+tcp://127.0.0.1:{stratum}"),
+            "--user",
+            &user,
+            "--threads",
+            "1",
+            "--switching",
+            "--no-owner-activity",
+            "--seconds",
+            "120",
+        ],
+    );
+    let switcher = format!("{worker_url}/api/v1/worker/switcher");
+    // The pool's shares are accepted and the node counts them for this worker.
+    wait_for("shares accepted by the node's pool", || {
+        get(&switcher).filter(|s| s["pool"]["accepted"].as_u64() >= Some(2))
+    });
+    let workers = wait_for("the worker in the node's list", || {
+        get(&format!("{node_url}/api/v1/mining/workers"))
+    });
+    assert!(workers.to_string().contains("rig1"), "{workers}");
+
+    // Paused: mining stops (the hash count stands still), a second pause is refused.
+    common::ok(dir, &["worker", "pause", "--worker", &worker_url]);
+    let paused = get(&switcher).unwrap();
+    assert_eq!(paused["state"]["task"], "paused", "{paused}");
+    std::thread::sleep(Duration::from_millis(300));
+    let h1 = get(&switcher).unwrap()["hashes"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let h2 = get(&switcher).unwrap()["hashes"].as_u64().unwrap();
+    assert_eq!(h1, h2, "hashing while paused");
+    let again = common::aic(dir, &["worker", "pause", "--worker", &worker_url]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("409"));
+
+    // Resumed: mining again, with a release and a resume measured.
+    common::ok(dir, &["worker", "resume", "--worker", &worker_url]);
+    let after = wait_for("hashing after resume", || {
+        get(&switcher).filter(|s| s["hashes"].as_u64() > Some(h2))
+    });
+    assert_eq!(after["state"]["task"], "mining");
+    let kinds: Vec<&str> = after["switches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["release", "resume"], "{after}");
+    // The monitor says who holds the device.
+    let status = wait_for("the monitor's sample", || {
+        get(&format!("{worker_url}/api/v1/worker/status?history=0"))
+            .filter(|s| s["latest"]["devices"][0]["task"] == "mining")
+    });
+    assert_eq!(status["tasks"].as_object().unwrap().len(), 1);
+}
