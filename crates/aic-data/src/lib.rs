@@ -26,7 +26,7 @@ pub use digitize::{
     FeatureEncoding, FsddFeatures, Progress,
 };
 pub use loader::{
-    Batch, BatchData, Batches, DirSource, Loader, LoaderConfig, LoaderError, ShardSource,
+    Batch, BatchData, Batches, DirSource, Loader, LoaderConfig, LoaderError, ShardSource, WaitHook,
 };
 pub use logmel::{LogMel, LogMelError};
 pub use manifest::{

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::dataset::shard_path;
 use crate::manifest::{Column, DType, DatasetManifest, ShardEntry};
@@ -357,8 +358,30 @@ fn lock(m: &Mutex<PrefetchState>) -> MutexGuard<'_, PrefetchState> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Tells the consumer's side when it waits for data: `notify(true)` once it has waited `after`
+/// for the next shard, `notify(false)` when the shard arrives (only after a `true`). A worker
+/// lends its device to other work for such a wait (the switcher's `wait data`); waits shorter
+/// than `after` are not worth a hand-over and are not reported. Called on the consumer's
+/// thread, with no lock held.
+#[derive(Clone)]
+pub struct WaitHook {
+    /// How long a wait must last before it is reported.
+    pub after: Duration,
+    /// Told `true` when a long wait starts, `false` when it ends.
+    pub notify: Arc<dyn Fn(bool) + Send + Sync>,
+}
+
+impl std::fmt::Debug for WaitHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaitHook")
+            .field("after", &self.after)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The batches of one epoch, an iterator; dropping it stops its threads.
 pub struct Batches {
+    hook: Option<WaitHook>,
     epoch: u64,
     batch_size: usize,
     order: EpochOrder,
@@ -409,6 +432,7 @@ impl Batches {
             })
             .collect();
         Self {
+            hook: None,
             epoch,
             batch_size: loader.config.batch_size,
             order,
@@ -426,22 +450,53 @@ impl Batches {
         self.position
     }
 
+    /// Reports this iterator's long waits for data to `hook` from now on.
+    pub fn with_wait_hook(mut self, hook: WaitHook) -> Self {
+        self.hook = Some(hook);
+        self
+    }
+
     /// The shard of sequence number `seq`, from a worker or fetched here.
     fn take_shard(&self, seq: usize) -> Fetched {
         let mut state = lock(&self.prefetch.state);
+        let mut since: Option<Instant> = None;
+        let mut told = false;
         loop {
             if let Some(done) = state.done.remove(&seq) {
+                drop(state);
+                if let (true, Some(h)) = (told, &self.hook) {
+                    (h.notify)(false);
+                }
                 return done;
             }
             if self.threads.is_empty() {
                 drop(state);
                 return self.fetcher.fetch(seq);
             }
-            state = self
-                .prefetch
-                .ready
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+            state = match &self.hook {
+                Some(h) if !told => {
+                    let left = h
+                        .after
+                        .saturating_sub(since.get_or_insert_with(Instant::now).elapsed());
+                    if left.is_zero() {
+                        drop(state);
+                        (h.notify)(true);
+                        told = true;
+                        lock(&self.prefetch.state)
+                    } else {
+                        self.prefetch
+                            .ready
+                            .wait_timeout(state, left)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0
+                    }
+                }
+                _ => self
+                    .prefetch
+                    .ready
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner()),
+            };
         }
     }
 

@@ -260,3 +260,71 @@ fn order_function_is_pinned() {
         .to_vec();
     assert_eq!(other, [2, 1, 4, 0, 3], "{other:?}");
 }
+
+/// Shards from a directory, each read after a delay: a slow network.
+struct Slow {
+    inner: DirSource,
+    delay: std::time::Duration,
+}
+
+impl aic_data::ShardSource for Slow {
+    fn shard(&self, entry: &aic_data::ShardEntry) -> std::io::Result<Vec<u8>> {
+        std::thread::sleep(self.delay);
+        self.inner.shard(entry)
+    }
+}
+
+/// The waits a hook was told of, as (started, ended) counts.
+fn told(events: &std::sync::Mutex<Vec<bool>>) -> (usize, usize) {
+    let e = events.lock().unwrap();
+    // Strictly alternating true, false: a wait ends only after it started.
+    for (i, &v) in e.iter().enumerate() {
+        assert_eq!(v, i % 2 == 0, "events out of order: {e:?}");
+    }
+    (
+        e.iter().filter(|&&v| v).count(),
+        e.iter().filter(|&&v| !v).count(),
+    )
+}
+
+#[test]
+fn long_waits_for_shards_are_reported_and_short_ones_are_not() {
+    use std::sync::Mutex;
+    use std::time::Duration;
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = synthetic(tmp.path());
+    let run = |delay_ms: u64, after_ms: u64| {
+        let source = Arc::new(Slow {
+            inner: DirSource::new(tmp.path()),
+            delay: Duration::from_millis(delay_ms),
+        });
+        let loader = Loader::new(&manifest, "train", source, config(1, 8)).unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&events);
+        let hook = aic_data::WaitHook {
+            after: Duration::from_millis(after_ms),
+            notify: Arc::new(move |waiting| sink.lock().unwrap().push(waiting)),
+        };
+        let mut n = 0;
+        for batch in loader.epoch(0).with_wait_hook(hook) {
+            n += batch.unwrap().len;
+        }
+        (n, told(&events))
+    };
+    // One worker fetching shards 30 ms each: the first window alone keeps the consumer
+    // waiting well past 5 ms; every wait reported has its end reported.
+    let (n, (started, ended)) = run(30, 5);
+    assert_eq!(
+        n,
+        manifest.splits["train"]
+            .shards
+            .iter()
+            .map(|&i| manifest.shards[i as usize].samples as usize)
+            .sum::<usize>()
+    );
+    assert!(started >= 1, "no wait reported");
+    assert_eq!(started, ended);
+    // Waits shorter than the threshold are not worth a hand-over.
+    let (_, (started, _)) = run(0, 5_000);
+    assert_eq!(started, 0);
+}

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use aic_data::{
     Batch, DType, DatasetManifest, DirSource, Loader, LoaderConfig, LoaderError, ShardSource,
+    WaitHook,
 };
 use aic_model::{Featurizer, LogMelParams};
 
@@ -149,6 +150,7 @@ pub struct Stream {
     source: Arc<dyn ShardSource>,
     row: usize,
     len: usize,
+    wait_hook: Option<WaitHook>,
 }
 
 impl Stream {
@@ -174,7 +176,13 @@ impl Stream {
             source,
             row,
             len,
+            wait_hook: None,
         })
+    }
+
+    /// Reports the training loop's long waits for shards to `hook` (see [`WaitHook`]).
+    pub fn set_wait_hook(&mut self, hook: WaitHook) {
+        self.wait_hook = Some(hook);
     }
 
     /// Samples in the split.
@@ -210,9 +218,12 @@ impl Stream {
         let loader = self
             .loader(seed, batch_size, true)
             .map_err(|e| e.to_string())?;
-        let batches = loader
+        let mut batches = loader
             .resume(u64::from(epoch), first * batch_size as u64)
             .map_err(|e| e.to_string())?;
+        if let Some(hook) = &self.wait_hook {
+            batches = batches.with_wait_hook(hook.clone());
+        }
         let row = self.row;
         Ok(Box::new(batches.map(move |b| {
             to_examples(b.map_err(|e| e.to_string())?, row)

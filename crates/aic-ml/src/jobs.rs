@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use aic_data::{DatasetManifest, DirSource, ShardSource};
+use aic_data::{DatasetManifest, DirSource, ShardSource, WaitHook};
 
 use aic_model::{Featurizer, Manifest, ParamValue};
 use burn::module::Module;
@@ -241,6 +241,9 @@ pub struct Session<'a> {
     /// Called for every event, with the checkpoint on [`Event::Checkpoint`]; returning
     /// [`Control::Stop`] stops the run after checkpointing (see [`Trained::complete`]).
     pub on_event: &'a mut dyn FnMut(&Event, Option<&Checkpoint>) -> Control,
+    /// Told of long waits for streamed training data (a digitized data set's shards), so a
+    /// worker can lend the device to mining meanwhile; `None`: not told.
+    pub data_wait: Option<WaitHook>,
 }
 
 impl<'a> Session<'a> {
@@ -249,6 +252,7 @@ impl<'a> Session<'a> {
         Self {
             resume: None,
             on_event,
+            data_wait: None,
         }
     }
 }
@@ -312,7 +316,10 @@ pub fn train_keyword(
                     source,
                 } => (*manifest, id, source),
             };
-            let data = crate::digitized::fsdd_from(manifest, source, mel)?;
+            let mut data = crate::digitized::fsdd_from(manifest, source, mel)?;
+            if let Some(hook) = session.data_wait.clone() {
+                data.train.set_wait_hook(hook);
+            }
             (
                 TrainSet::Stream(Box::new(data.train)),
                 data.valid,

@@ -303,3 +303,47 @@ fn every_training_shard_mixes_digits() {
         );
     }
 }
+
+/// Shards read after a delay: a slow network between the worker and the node.
+struct Slow(aic_data::DirSource);
+
+impl aic_data::ShardSource for Slow {
+    fn shard(&self, entry: &aic_data::ShardEntry) -> std::io::Result<Vec<u8>> {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        self.0.shard(entry)
+    }
+}
+
+#[test]
+fn long_waits_for_shards_reach_the_hook_and_change_no_bit() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let fast = task(digitized(dir.path()));
+    let (manifest, _) = digitized::manifest(dir.path()).unwrap();
+    let mut slow = digitized::fsdd_from(
+        manifest,
+        Arc::new(Slow(aic_data::DirSource::new(dir.path()))),
+        &LogMelParams::speech_8khz(),
+    )
+    .unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&events);
+    slow.train.set_wait_hook(aic_data::WaitHook {
+        after: std::time::Duration::from_millis(5),
+        notify: Arc::new(move |waiting| sink.lock().unwrap().push(waiting)),
+    });
+    let slow = task(slow);
+    let a = Trainer::new(&fast, config(), device())
+        .run(fresh(), None, &mut |_, _| Control::Continue)
+        .unwrap();
+    let b = Trainer::new(&slow, config(), device())
+        .run(fresh(), None, &mut |_, _| Control::Continue)
+        .unwrap();
+    assert_eq!(a.last.id(), b.last.id(), "a slow source changed the bits");
+    let e = events.lock().unwrap();
+    // Every epoch starts with a window of shards 25 ms each: reported, start then end.
+    assert!(e.len() >= 2 * 3, "{e:?}");
+    for (i, &v) in e.iter().enumerate() {
+        assert_eq!(v, i % 2 == 0, "{e:?}");
+    }
+}

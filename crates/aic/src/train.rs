@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use aic_blob::{BlobId, CacheSource, Pins};
+use aic_data::WaitHook;
 use aic_worker::switcher::{JobLink, WaitReason};
 
 use aic_ml::checkpoint::Checkpoint;
@@ -73,6 +74,11 @@ fn remote_keyword_data(
     };
     Ok((data, pin, source))
 }
+
+/// A wait for streamed training data that lasts this long is reported to the worker (`wait
+/// data`) and mining fills the rest of it; shorter waits are not worth two hand-overs (a
+/// release costs the job under a millisecond at the median, `docs/benchmarks.md`).
+const DATA_WAIT_REPORT_AFTER: Duration = Duration::from_millis(10);
 
 /// The worker this training runs under as an AI job.
 pub(crate) struct WorkerJob {
@@ -141,8 +147,27 @@ pub(crate) fn train(
     // Seconds from the start to the end of the first step: reading (or featurizing) the data
     // plus one step.
     let mut first_step: Option<f64> = None;
-    let mut link = job.map(grant).transpose()?;
-    let mut link_error: Option<std::io::Error> = None;
+    let link: Option<Arc<Mutex<JobLink>>> =
+        job.map(grant).transpose()?.map(|l| Arc::new(Mutex::new(l)));
+    let link_error: Arc<Mutex<Option<std::io::Error>>> = Arc::default();
+    // Under a worker, a wait for streamed shards longer than this lends the device to mining.
+    let data_wait = link.as_ref().map(|l| {
+        let (link, errors) = (Arc::clone(l), Arc::clone(&link_error));
+        WaitHook {
+            after: DATA_WAIT_REPORT_AFTER,
+            notify: Arc::new(move |waiting: bool| {
+                let mut l = link.lock().unwrap_or_else(|p| p.into_inner());
+                let told = if waiting {
+                    l.wait(WaitReason::Data)
+                } else {
+                    l.need()
+                };
+                if let Err(e) = told {
+                    *errors.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                }
+            }),
+        }
+    });
     let mut on_event = |e: &Event, c: Option<&Checkpoint>| {
         if let (Some(state), Some(c)) = (state.as_mut(), c) {
             let committed = grid > 0 && c.progress.step % grid == 0;
@@ -157,14 +182,22 @@ pub(crate) fn train(
             // Preempted: the trainer checkpoints (saved above) and stops.
             return Control::Stop;
         }
-        if let (Some(l), Event::Step { .. }) = (link.as_mut(), e) {
+        if let (Some(l), Event::Step { .. }) = (link.as_ref(), e) {
+            let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
             if l.hold_requested() {
                 // The owner paused the device: hand it back between two steps, wait for it.
                 if let Err(err) = l.wait(WaitReason::Held).and_then(|()| l.need()) {
-                    link_error = Some(err);
+                    *link_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(err);
                     return Control::Stop;
                 }
             }
+        }
+        if link_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
+            return Control::Stop;
         }
         if first_step.is_none() && matches!(e, Event::Step { .. }) {
             first_step = Some(started.elapsed().as_secs_f64());
@@ -223,6 +256,7 @@ pub(crate) fn train(
     let session = Session {
         resume: resume.as_ref(),
         on_event: &mut on_event,
+        data_wait,
     };
     let trained: Trained = match (task, remote) {
         (Task::KeywordSpotting, None) => {
@@ -243,11 +277,16 @@ pub(crate) fn train(
     if let Some(err) = save_error {
         return Err(err.context("saving the checkpoint"));
     }
-    if let Some(err) = link_error {
+    if let Some(err) = link_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
         bail!("lost the worker's job socket: {err}");
     }
     if let Some(l) = link {
-        // Done here, preempted or not: the device goes back to mining.
+        // Done here, preempted or not: the device goes back to mining. The data-wait hook
+        // went with the training data, so this is the last holder.
+        let l = Arc::try_unwrap(l)
+            .map_err(|_| anyhow::anyhow!("the job link is still shared"))?
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
         l.end().context("telling the worker the job ended")?;
     }
     if !trained.complete {
