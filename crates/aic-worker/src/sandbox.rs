@@ -193,7 +193,8 @@ impl Sandbox {
                 .iter()
                 .chain(&spec.rw_binds)
                 .chain(&spec.sockets);
-            if let Some(missing) = binds.map(|b| &b.source).find(|p| !p.exists()) {
+            let mut sources = binds.map(|b| &b.source).chain(&spec.devices);
+            if let Some(missing) = sources.find(|p| !p.exists()) {
                 return Err(SandboxError::MissingBindSource(missing.clone()));
             }
         }

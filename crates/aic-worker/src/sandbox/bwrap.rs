@@ -50,6 +50,9 @@ pub(crate) fn args(spec: &JobSpec, job_dir: &Path) -> Vec<OsString> {
     for b in &spec.sockets {
         bind("--ro-bind", &b.source, &b.dest);
     }
+    for device in &spec.devices {
+        bind("--dev-bind", device, device);
+    }
     bind("--bind", job_dir, job_dir);
     args.extend(["--chdir".into(), job_dir.into()]);
     // Last, once every mount point exists: nothing outside the binds and /tmp is writable.

@@ -421,4 +421,122 @@ mod tests {
         let control = "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n";
         assert_eq!(keyed(control, "oom_kill"), Some(3));
     }
+
+    fn read(path: &Path) -> String {
+        fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            memory_bytes: Some(64 << 20),
+            cpu_cores: Some(1.5),
+            cpuset: Some("0-1".to_owned()),
+            pids_max: Some(16),
+            ..Limits::default()
+        }
+    }
+
+    /// The v2 file protocol against a fake hierarchy of plain files (this machine's real
+    /// cgroup2 mount has no controllers, so the real v2 path is only run where it has).
+    #[test]
+    fn v2_writes_the_unified_files() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let mount = root.path();
+        fs::write(
+            mount.join("cgroup.controllers"),
+            "cpuset cpu io memory pids\n",
+        )
+        .expect("w");
+        fs::write(mount.join("cgroup.subtree_control"), "").expect("w");
+        let mounts = CgroupMounts {
+            v2: Some(mount.to_owned()),
+            v1: Vec::new(),
+        };
+        fs::create_dir(mount.join("aic-worker")).expect("mkdir");
+        fs::write(mount.join("aic-worker/cgroup.subtree_control"), "").expect("w");
+        let layout = Layout::v2(&mounts, "aic-worker").expect("v2 layout");
+        assert_eq!(layout.backend(), LimitBackend::CgroupV2);
+        // One write per controller; the fake file keeps the last.
+        assert_eq!(read(&mount.join("cgroup.subtree_control")), "+cpuset");
+        let job = layout.create_job("job-1", &limits()).expect("job cgroup");
+        let dir = mount.join("aic-worker/job-1");
+        assert_eq!(job.dirs(), std::slice::from_ref(&dir));
+        assert_eq!(job.procs_files(), [dir.join("cgroup.procs")]);
+        assert_eq!(read(&dir.join("memory.max")), (64u64 << 20).to_string());
+        assert_eq!(read(&dir.join("cpu.max")), "150000 100000");
+        assert_eq!(read(&dir.join("pids.max")), "16");
+        assert_eq!(read(&dir.join("cpuset.cpus")), "0-1");
+        fs::write(
+            dir.join("memory.events"),
+            "low 0\nhigh 0\nmax 40\noom 1\noom_kill 1\n",
+        )
+        .expect("w");
+        fs::write(dir.join("memory.peak"), "67100000\n").expect("w");
+        fs::write(dir.join("pids.events"), "max 0\n").expect("w");
+        let stats = job.stats();
+        assert_eq!(stats.oom_kills, Some(1));
+        assert_eq!(stats.memory_limit_hits, Some(40));
+        assert_eq!(stats.peak_memory, Some(67_100_000));
+        assert_eq!(stats.pids_limit_hits, Some(0));
+    }
+
+    #[test]
+    fn v2_without_controllers_is_refused_with_the_reason() {
+        let root = tempfile::tempdir().expect("temp dir");
+        fs::write(root.path().join("cgroup.controllers"), "").expect("w");
+        let mounts = CgroupMounts {
+            v2: Some(root.path().to_owned()),
+            v1: Vec::new(),
+        };
+        let why = Layout::v2(&mounts, "aic-worker").expect_err("no controllers");
+        assert!(why.contains("memory, cpu, pids"), "{why}");
+    }
+
+    #[test]
+    fn v1_writes_each_hierarchy() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let mut v1 = Vec::new();
+        for controller in ["memory", "cpu", "pids", "cpuset"] {
+            let mount = root.path().join(controller);
+            fs::create_dir(&mount).expect("mkdir");
+            v1.push((controller.to_owned(), mount));
+        }
+        let cpuset = root.path().join("cpuset");
+        fs::write(cpuset.join("cpuset.cpus"), "0-3\n").expect("w");
+        fs::write(cpuset.join("cpuset.mems"), "0\n").expect("w");
+        fs::create_dir(cpuset.join("aic-worker")).expect("mkdir");
+        fs::write(cpuset.join("aic-worker/cpuset.cpus"), "").expect("w");
+        fs::write(cpuset.join("aic-worker/cpuset.mems"), "").expect("w");
+        let mounts = CgroupMounts { v2: None, v1 };
+        let layout = Layout::v1(&mounts, "aic-worker").expect("v1 layout");
+        assert_eq!(layout.backend(), LimitBackend::CgroupV1);
+        assert_eq!(read(&cpuset.join("aic-worker/cpuset.cpus")), "0-3");
+        let job = layout.create_job("job-1", &limits()).expect("job cgroup");
+        let at = |controller: &str, file: &str| {
+            read(
+                &root
+                    .path()
+                    .join(controller)
+                    .join("aic-worker/job-1")
+                    .join(file),
+            )
+        };
+        assert_eq!(job.dirs().len(), 4);
+        assert_eq!(
+            at("memory", "memory.limit_in_bytes"),
+            (64u64 << 20).to_string()
+        );
+        assert_eq!(at("cpu", "cpu.cfs_quota_us"), "150000");
+        assert_eq!(at("cpu", "cpu.cfs_period_us"), "100000");
+        assert_eq!(at("pids", "pids.max"), "16");
+        assert_eq!(at("cpuset", "cpuset.cpus"), "0-1");
+        assert_eq!(at("cpuset", "cpuset.mems"), "0");
+        // Without a cpuset the job stays out of that hierarchy.
+        let plain = Limits {
+            cpuset: None,
+            ..limits()
+        };
+        let job = layout.create_job("job-2", &plain).expect("job cgroup");
+        assert_eq!(job.dirs().len(), 3);
+    }
 }

@@ -30,6 +30,9 @@ pub struct JobSpec {
     /// Unix sockets the job may connect to (the worker's job socket, the data service): with
     /// isolation, its only way out.
     pub sockets: Vec<Bind>,
+    /// Device nodes the job may use (a GPU's `/dev/nvidia0`, `/dev/nvidiactl`, ...), at the
+    /// same path; the sandbox's own `/dev` has only null, zero, full, random, urandom, tty.
+    pub devices: Vec<PathBuf>,
     /// Resource limits.
     pub limits: Limits,
     /// Where the job's standard output goes.
@@ -117,6 +120,7 @@ impl JobSpec {
             ro_binds: Vec::new(),
             rw_binds: Vec::new(),
             sockets: Vec::new(),
+            devices: Vec::new(),
             limits: Limits::default(),
             stdout: Output::Null,
             stderr: Output::Null,
@@ -157,6 +161,12 @@ impl JobSpec {
         self
     }
 
+    /// Exposes a device node at the same path.
+    pub fn device(mut self, path: impl Into<PathBuf>) -> Self {
+        self.devices.push(path.into());
+        self
+    }
+
     /// Sets the limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -186,6 +196,7 @@ impl JobSpec {
             .chain(&self.sockets);
         let paths = binds
             .flat_map(|b| [&b.source, &b.dest])
+            .chain(&self.devices)
             .chain([&self.program]);
         for path in paths {
             if !path.is_absolute() {
