@@ -215,15 +215,19 @@ impl JobHandle {
         pids
     }
 
+    /// SIGKILL to the process the worker started first, so that it, not bubblewrap reporting
+    /// its child's death (code 137), is what the exit shows; then to the rest, listed before
+    /// the first kill (its orphans leave the process tree).
     fn kill_everything(&self) {
+        let top = i32::try_from(self.child.id()).unwrap_or(i32::MAX);
+        let rest = self.job_pids(true);
+        let _ = signal::send(top, Signal::Kill);
         if let Some(cgroup) = &self.cgroup {
             cgroup.kill_all();
         }
-        for pid in self.job_pids(true) {
+        for pid in rest {
             let _ = signal::send(pid, Signal::Kill);
         }
-        let top = i32::try_from(self.child.id()).unwrap_or(i32::MAX);
-        let _ = signal::send(top, Signal::Kill);
     }
 
     /// Polls the child until it exits or `deadline` passes.
