@@ -1,8 +1,9 @@
 //! The worker agent (`aic worker`): one process per machine that finds the devices and
 //! describes them in one standard, versioned form ([`device`]), watches them every second
-//! ([`monitor`]), and moves each between crypto mining and AI jobs by the owner's policy
-//! ([`switcher`]). It speaks to a node over the public API only (layer 3 of
-//! `ARCHITECTURE.md`: no chain, storage or p2p dependencies).
+//! ([`monitor`]), moves each between crypto mining and AI jobs by the owner's policy
+//! ([`switcher`]), and runs each AI job in its own isolated, limited process ([`sandbox`]).
+//! It speaks to a node over the public API only (layer 3 of `ARCHITECTURE.md`: no chain,
+//! storage or p2p dependencies).
 //!
 //! Libraries never print: progress and samples are returned or reported through callbacks.
 
@@ -10,4 +11,5 @@ pub mod agent;
 pub mod bench;
 pub mod device;
 pub mod monitor;
+pub mod sandbox;
 pub mod switcher;
