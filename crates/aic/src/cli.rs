@@ -125,12 +125,61 @@ pub(crate) enum WorkerCommand {
         /// Do not pause for other processes' load on the device.
         #[arg(long)]
         no_owner_activity: bool,
-        /// Listen for AI jobs on this Unix socket (`aic model train --job-socket`).
+        /// Listen for AI jobs on this Unix socket (`aic model train --job-socket`); default
+        /// with --jobs: DIR/worker.sock.
         #[arg(long)]
         job_socket: Option<PathBuf>,
+        /// Run the local job queue in DIR (`aic worker submit`): each job sandboxed, offered
+        /// to the switcher, preempted with notice and resumed; outcomes in DIR/done, failed.
+        #[arg(long, value_name = "DIR")]
+        jobs: Option<PathBuf>,
         /// At the end, print a summary as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Queue a training job for a worker's local job queue (`aic worker run --jobs DIR`).
+    #[command(after_help = "Examples:
+  aic worker submit --jobs jobs --id kws-1 --model kws --data fsdd-q8 --price 0.5
+  aic worker submit --jobs jobs --id kws-2 --model kws --data 6ebf10... \
+      --source http://127.0.0.1:7450 --set epochs=5 --memory-mib 2048
+  aic worker preempt kws-1      # checkpoint, queue again, resume")]
+    Submit {
+        /// The queue's directory.
+        #[arg(long, value_name = "DIR")]
+        jobs: PathBuf,
+        /// The job's id (1-64 of A-Z a-z 0-9 . _ -).
+        #[arg(long)]
+        id: String,
+        /// The model package directory to train.
+        #[arg(long)]
+        model: PathBuf,
+        /// A digitized data set directory, or with --source a data set id.
+        #[arg(long)]
+        data: String,
+        /// Node to stream the data set from (repeatable).
+        #[arg(long = "source")]
+        sources: Vec<String>,
+        /// What the job pays, AIC an hour (the owner's price floor decides).
+        #[arg(long, default_value_t = 1.0)]
+        price: f64,
+        /// A job parameter, NAME=VALUE (repeatable).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Memory limit of the job, MiB.
+        #[arg(long)]
+        memory_mib: Option<u64>,
+    },
+    /// Preempt a worker's running job: it checkpoints (SIGTERM, a grace period), goes back to
+    /// the queue and resumes from its checkpoint.
+    #[command(after_help = "Examples:
+  aic worker preempt kws-1
+  aic worker preempt kws-1 --worker http://127.0.0.1:7460")]
+    Preempt {
+        /// The job's id.
+        id: String,
+        /// The worker's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7460")]
+        worker: String,
     },
     /// Pause a running worker's device: mining stops, a running AI job is told to hold.
     #[command(after_help = "Examples:

@@ -4,10 +4,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aic_worker::agent::{control_router, serve_worker, Agent, WorkerConfig};
+use aic_worker::agent::{
+    control_router, jobs_router, serve_worker, Agent, JobOutcome, JobQueue, JobRunner, QueuedJob,
+    RunnerConfig, WorkerConfig,
+};
 use aic_worker::bench::{self, BenchConfig};
 use aic_worker::device::{self, DeviceDescriptor, DeviceKind};
 use aic_worker::monitor::{Monitor, MonitorConfig, Snapshot};
+use aic_worker::sandbox::{Sandbox, SandboxConfig};
 use aic_worker::switcher::{JobListener, OwnerChoice};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -33,6 +37,7 @@ pub(crate) fn run(cmd: WorkerCommand) -> Result<()> {
             price_floor,
             no_owner_activity,
             job_socket,
+            jobs,
             json,
         } => {
             let mut cfg = match &config {
@@ -57,9 +62,23 @@ pub(crate) fn run(cmd: WorkerCommand) -> Result<()> {
             if no_owner_activity {
                 cfg.switcher.owner_activity.enabled = false;
             }
+            if jobs.is_some() {
+                cfg.jobs.dir = jobs;
+            }
             cfg.check().map_err(anyhow::Error::msg)?;
             serve(listen, seconds, cfg, job_socket, json)
         }
+        WorkerCommand::Submit {
+            jobs,
+            id,
+            model,
+            data,
+            sources,
+            price,
+            set,
+            memory_mib,
+        } => submit(&jobs, id, &model, data, sources, price, &set, memory_mib),
+        WorkerCommand::Preempt { id, worker } => preempt(&worker, &id),
         WorkerCommand::Pause { worker } => control(&worker, "pause"),
         WorkerCommand::Resume { worker } => control(&worker, "resume"),
         WorkerCommand::Status { worker, once, json } => status(&worker, once, json),
@@ -203,6 +222,18 @@ fn serve(
     let monitor =
         Monitor::from_discovery(found, MonitorConfig::default()).context("starting the monitor")?;
     let handle = monitor.handle();
+    let jobs_dir = match &cfg.jobs.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            Some(d.canonicalize()?)
+        }
+        None => None,
+    };
+    let job_socket = match (job_socket, &jobs_dir) {
+        (Some(s), _) => Some(std::path::absolute(s)?),
+        (None, Some(d)) => Some(d.join("worker.sock")),
+        (None, None) => None,
+    };
     let agent = start_agent(&mut cfg, job_socket.as_deref(), &monitor, &cpu)?;
     let _listener = match (&agent, &job_socket) {
         (Some(a), Some(path)) => {
@@ -214,9 +245,16 @@ fn serve(
         }
         _ => None,
     };
-    let control = agent
+    let runner = match (&agent, &jobs_dir, &job_socket) {
+        (Some(a), Some(dir), Some(socket)) => Some(start_runner(a, dir, socket, &cfg.jobs)?),
+        _ => None,
+    };
+    let mut control = agent
         .as_ref()
         .map(|a| control_router(a.handle(), a.policy(), a.pool_status_cell()));
+    if let (Some(c), Some(r)) = (control.take(), &runner) {
+        control = Some(c.merge(jobs_router(r.control())));
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -236,6 +274,10 @@ fn serve(
         serve_worker(listener, handle, control, shutdown).await?;
         anyhow::Ok(())
     })?;
+    if let Some(r) = runner {
+        // A running job is preempted: it checkpoints and resumes at the next start.
+        r.stop();
+    }
     if let Some(agent) = agent {
         let pool = agent.pool_status();
         let report = agent.stop();
@@ -264,6 +306,117 @@ fn serve(
     }
     monitor.stop();
     Ok(())
+}
+
+/// The job queue's runner: jobs sandboxed under DIR/work, outcomes printed as they come.
+fn start_runner(
+    agent: &Agent,
+    dir: &Path,
+    socket: &Path,
+    jobs: &aic_worker::agent::JobsConfig,
+) -> Result<JobRunner> {
+    let queue = JobQueue::open(dir)?;
+    let sandbox =
+        Sandbox::new(SandboxConfig::new(dir.join("work"))).context("setting up the job sandbox")?;
+    eprintln!(
+        "worker: jobs from {}/queue, limits by {}, isolation: {}",
+        dir.display(),
+        sandbox.backend().name(),
+        if sandbox.isolation().is_isolated() {
+            "bubblewrap (no network, only the job's own files)".to_owned()
+        } else {
+            format!("NONE ({:?})", sandbox.isolation())
+        }
+    );
+    let config = RunnerConfig {
+        program: std::env::current_exe().context("finding the aic binary")?,
+        job_socket: socket.to_path_buf(),
+        data_service: None,
+        grace: Duration::from_millis(jobs.grace_ms),
+        memory_mib: jobs.memory_mib,
+    };
+    let runner = JobRunner::start(
+        queue,
+        sandbox,
+        agent.handle(),
+        config,
+        Box::new(|o: &JobOutcome| {
+            eprintln!(
+                "worker: job {} {}{}",
+                o.id,
+                serde_json::to_value(o.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                o.reason
+                    .as_ref()
+                    .map_or_else(String::new, |r| format!(": {r}"))
+            );
+        }),
+    )?;
+    Ok(runner)
+}
+
+/// `aic worker submit`.
+#[allow(clippy::too_many_arguments)]
+fn submit(
+    jobs: &Path,
+    id: String,
+    model: &Path,
+    data: String,
+    sources: Vec<String>,
+    price: f64,
+    set: &[String],
+    memory_mib: Option<u64>,
+) -> Result<()> {
+    let mut params = std::collections::BTreeMap::new();
+    for item in set {
+        let Some((k, v)) = item.split_once('=') else {
+            bail!("--set {item:?}: expected NAME=VALUE");
+        };
+        params.insert(k.trim().to_owned(), v.to_owned());
+    }
+    let model = std::path::absolute(model)?;
+    let data = if sources.is_empty() {
+        std::path::absolute(&data)?.to_string_lossy().into_owned()
+    } else {
+        data
+    };
+    let job = QueuedJob {
+        id,
+        aic_per_hour: price,
+        model,
+        data,
+        sources,
+        params,
+        memory_mib,
+    };
+    let queue = JobQueue::open(jobs)?;
+    queue.submit(&job)?;
+    println!("queued {} in {}", job.id, jobs.display());
+    Ok(())
+}
+
+/// `aic worker preempt`.
+fn preempt(worker: &str, id: &str) -> Result<()> {
+    let url = format!(
+        "{}/api/v1/worker/jobs/{id}/preempt",
+        worker.trim_end_matches('/')
+    );
+    match ureq::post(&url).call() {
+        Ok(_) => {
+            println!("preempting {id}: it checkpoints and resumes from the queue");
+            Ok(())
+        }
+        Err(ureq::Error::Status(code, r)) => {
+            let v: serde_json::Value = r.into_json().unwrap_or_default();
+            bail!(
+                "the worker refused ({code}): {}",
+                v["error"].as_str().unwrap_or("?")
+            )
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot reach the worker at {worker}")),
+    }
 }
 
 /// `aic worker pause|resume`.

@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::run::PoolStatus;
+use super::runner::RunnerControl;
 use crate::switcher::{Policy, SwitcherError, SwitcherHandle};
 
 /// Hand-overs listed by `GET /api/v1/worker/switcher`.
@@ -82,6 +83,32 @@ async fn status(State(s): State<ControlState>) -> Response {
         })).collect::<Vec<_>>(),
     }))
     .into_response()
+}
+
+async fn jobs(State(r): State<RunnerControl>) -> Response {
+    Json(r.status()).into_response()
+}
+
+async fn preempt(State(r): State<RunnerControl>, Path(id): Path<String>) -> Response {
+    if r.preempt(&id) {
+        (StatusCode::ACCEPTED, Json(json!({"preempting": id}))).into_response()
+    } else {
+        (
+            StatusCode::CONFLICT,
+            Json(json!({"error": format!("job {id:?} is not running on this worker")})),
+        )
+            .into_response()
+    }
+}
+
+/// The job queue's routes: `GET /api/v1/worker/jobs` (the job on the device, the queue,
+/// recent outcomes) and `POST /api/v1/worker/jobs/{id}/preempt` (the job checkpoints, is
+/// queued again and resumes; `409` if it is not running here).
+pub fn jobs_router(runner: RunnerControl) -> Router {
+    Router::new()
+        .route("/api/v1/worker/jobs", get(jobs))
+        .route("/api/v1/worker/jobs/{id}/preempt", post(preempt))
+        .with_state(runner)
 }
 
 /// The control routes for `switcher` (running under `policy`, mining through `pool`).

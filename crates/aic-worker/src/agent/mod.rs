@@ -1,11 +1,20 @@
 //! The agent a device owner runs (`aic worker run`): the config file ([`WorkerConfig`]), the
 //! device's switcher driving a miner that a Stratum pool feeds, the owner's load watched and
-//! fed to the switcher ([`Agent`]), and the control endpoints ([`control_router`]).
+//! fed to the switcher ([`Agent`]), the local job queue ([`JobQueue`]) and its runner
+//! ([`JobRunner`]: each job sandboxed, preempted with notice, resumed), and the control
+//! endpoints ([`control_router`], [`jobs_router`]).
 
 mod config;
 mod http;
+mod queue;
 mod run;
+mod runner;
 
 pub use config::{ConfigError, JobsConfig, MiningConfig, WorkerConfig};
-pub use http::{control_router, serve_worker, SWITCHES_SHOWN};
+pub use http::{control_router, jobs_router, serve_worker, SWITCHES_SHOWN};
+pub use queue::{JobQueue, QueueError, QueuedJob, Stage};
 pub use run::{Agent, AgentError, PoolStatus};
+pub use runner::{
+    JobOutcome, JobRunner, JobStatus, OnOutcome, RunnerConfig, RunnerControl, RunnerStatus,
+    PREEMPTED_EXIT,
+};

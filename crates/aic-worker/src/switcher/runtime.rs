@@ -159,6 +159,18 @@ impl SwitcherHandle {
         self.inner.with(|c| c.signal(id, signal, at))
     }
 
+    /// Ends job `id` if it is still assigned (its process died without saying `end`, or
+    /// never connected): mining takes the device back. True if it was assigned.
+    pub fn end_job(&self, id: &str) -> Result<bool, SwitcherError> {
+        self.inner.with(|c| {
+            if c.job.as_ref().is_some_and(|job| job.id == id) {
+                c.apply(Event::JobEnded, Instant::now()).map(|()| true)
+            } else {
+                Ok(false)
+            }
+        })?
+    }
+
     /// `aic worker pause`.
     pub fn owner_pause(&self) -> Result<(), SwitcherError> {
         let event = Event::OwnerPause(PauseCause::Command);
