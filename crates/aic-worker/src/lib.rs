@@ -1,12 +1,14 @@
 //! The worker agent (`aic worker`): one process per machine that finds the devices and
 //! describes them in one standard, versioned form ([`device`]), watches them every second
-//! ([`monitor`]), and moves each between crypto mining and AI jobs by the owner's policy
-//! ([`switcher`]). It speaks to a node over the public API only (layer 3 of
-//! `ARCHITECTURE.md`: no chain, storage or p2p dependencies).
+//! ([`monitor`]), moves each between crypto mining and AI jobs by the owner's policy
+//! ([`switcher`]), and announces itself and its devices to a node ([`provider`]). It speaks to a
+//! node over the public API only (layer 3 of `ARCHITECTURE.md`: no chain, storage or p2p
+//! dependencies).
 //!
 //! Libraries never print: progress and samples are returned or reported through callbacks.
 
 pub mod bench;
 pub mod device;
 pub mod monitor;
+pub mod provider;
 pub mod switcher;
