@@ -12,6 +12,8 @@
 
 mod registry;
 mod routes;
+#[cfg(test)]
+mod tests;
 mod verify;
 
 use serde::{Deserialize, Serialize};

@@ -155,6 +155,13 @@ fn heartbeat_keeps_online_and_stopping_lets_it_expire() {
     assert!(seen.online);
     assert!(seen.heartbeats >= 3);
     assert_eq!(hb.stats().failures, 0);
+    // Later ticks announce the devices set now.
+    let mut gpu = cpu_descriptor();
+    gpu.id = "gpu:test".to_owned();
+    hb.set_devices(&[cpu_descriptor(), gpu]);
+    wait_for("the new devices", || {
+        client.provider(None).unwrap().devices.len() == 2
+    });
 
     let t = Instant::now();
     let stats = hb.stop();
