@@ -1,7 +1,8 @@
 //! Wire types of AIC's external protocols.
 //!
 //! The REST API under `/api/v1`, Bitcoin-style JSON-RPC (with BIP 22 `getblocktemplate` and
-//! `submitblock`), Stratum v1, and their error bodies. Only this crate and the servers know JSON; the
+//! `submitblock`), Stratum v1, the provider agent's presence protocol ([`provider`]), and their
+//! error bodies. Only this crate and the servers know JSON; the
 //! domain types stay free of serde.
 //!
 //! # Conventions
@@ -11,6 +12,7 @@
 //!   decimal AIC string for people.
 
 pub mod jsonrpc;
+pub mod provider;
 pub mod rest;
 pub mod stratum;
 

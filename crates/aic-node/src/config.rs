@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use aic_primitives::Network;
+use aic_rpc::ProviderConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything a node needs to start.
@@ -33,6 +34,8 @@ pub struct NodeConfig {
     pub mempool_max_txs: usize,
     /// Most encoded bytes in the mempool.
     pub mempool_max_bytes: usize,
+    /// The provider registry: heartbeat interval, expiry and limits (TOML table `[providers]`).
+    pub providers: ProviderConfig,
 }
 
 impl Default for NodeConfig {
@@ -49,6 +52,7 @@ impl Default for NodeConfig {
             payout_address: None,
             mempool_max_txs: 50_000,
             mempool_max_bytes: 64 * 1024 * 1024,
+            providers: ProviderConfig::default(),
         }
     }
 }
@@ -121,5 +125,9 @@ mod tests {
         assert_eq!(c.api_addr.port(), 9000);
         assert_eq!(c.miner_threads, 2);
         assert!(toml::from_str::<NodeConfig>("netwrk = \"devnet\"").is_err());
+        let c: NodeConfig = toml::from_str("[providers]\nheartbeat_interval_ms = 2000\n").unwrap();
+        assert_eq!(c.providers.heartbeat_interval_ms, 2000);
+        assert_eq!(c.providers.max_devices, 64);
+        assert!(toml::from_str::<NodeConfig>("[providers]\nheartbeat = 1\n").is_err());
     }
 }

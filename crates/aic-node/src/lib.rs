@@ -1,7 +1,8 @@
 //! The AIC node: builds every service from one [`NodeConfig`], runs them, and shuts them down.
 //!
-//! Services today: the chain (redb), the HTTP API (REST and JSON-RPC) and, when asked for, the
-//! built-in CPU miner. [`devnet`] runs a whole local network in one call.
+//! Services today: the chain (redb), the HTTP API (REST and JSON-RPC), the provider registry
+//! (worker agents' presence, in memory) and, when asked for, the built-in CPU miner. [`devnet`]
+//! runs a whole local network in one call.
 //!
 //! # Invariants
 //! - No domain logic here: rules live in the crates below; this crate composes them.

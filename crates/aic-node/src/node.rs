@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aic_blob::BlobStore;
 use aic_chain::{mempool::MempoolConfig, Chain, ChainConfig, ChainError};
 use aic_primitives::{Address, AddressError, ChainParams, Height};
-use aic_rpc::{NodeHandle, RpcAuth};
+use aic_rpc::{NodeHandle, ProviderRegistry, RpcAuth};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -62,6 +62,8 @@ pub struct RunningNode {
     pub blobs: BlobStore,
     /// The address the Stratum server listens on, if it runs.
     pub stratum_addr: Option<SocketAddr>,
+    /// Worker agents announced to this node (`/api/v1/providers`), in memory only.
+    pub providers: Arc<ProviderRegistry>,
     miner: Option<Miner>,
     miner_threads: usize,
     /// The cookie file this node wrote, removed at shutdown as Bitcoin Core does.
@@ -85,6 +87,7 @@ impl RunningNode {
     /// Opens the chain, binds the API and starts the miner if `config.mine` is set.
     pub async fn start(config: &NodeConfig) -> Result<RunningNode, NodeError> {
         let params = ChainParams::for_network(config.network()?);
+        let network = params.network;
         let io = |what: String| move |source| NodeError::Io { what, source };
         std::fs::create_dir_all(&config.data_dir)
             .map_err(io(format!("creating {}", config.data_dir.display())))?;
@@ -128,12 +131,14 @@ impl RunningNode {
         let api_addr = listener
             .local_addr()
             .map_err(io("reading the API address".to_owned()))?;
+        let providers = Arc::new(ProviderRegistry::new(network, config.providers.clone()));
         let (stop_server, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(aic_rpc::serve(
             listener,
             handle.clone(),
             rpc_auth.clone(),
             Some(blobs.clone()),
+            providers.clone(),
             async move {
                 let _ = stopped.await;
             },
@@ -164,6 +169,7 @@ impl RunningNode {
             rpc_auth,
             blobs,
             stratum_addr,
+            providers,
             miner: None,
             miner_threads: config.miner_threads,
             cookie,

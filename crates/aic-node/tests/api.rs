@@ -455,3 +455,16 @@ fn a_long_poll_answers_when_a_transaction_arrives() {
     assert_eq!(r["result"]["transactions"].as_array().unwrap().len(), 1);
     assert_ne!(r["result"]["longpollid"], t["longpollid"]);
 }
+
+#[test]
+fn the_node_serves_the_provider_registry() {
+    let n = TestNode::start();
+    let (status, body) = n.get("/api/v1/providers?online=true");
+    assert_eq!(status, 200);
+    assert_eq!(body["heartbeat_interval_ms"], 10_000);
+    assert_eq!(body["expiry_ms"], 30_000);
+    assert_eq!(body["providers"], json!([]));
+    assert!(n.node.as_ref().unwrap().providers.is_empty());
+    let (status, body) = n.post("/api/v1/providers/announce", json!({"version": 1}));
+    assert_eq!((status, body["code"].as_str()), (400, Some("malformed")));
+}

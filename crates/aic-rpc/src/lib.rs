@@ -1,5 +1,6 @@
 //! The AIC node's external interfaces: REST under `/api/v1`, Bitcoin-style JSON-RPC at `/rpc`,
-//! the OpenAPI document, and the Stratum v1 server for mining hardware.
+//! the OpenAPI document, the provider registry ([`providers`]: worker agents' presence and job
+//! reports), and the Stratum v1 server for mining hardware.
 //!
 //! # Invariants
 //! - Bad input gets a 4xx answer with a machine-readable code and changes nothing.
@@ -13,6 +14,7 @@ mod convert;
 mod handle;
 mod jsonrpc;
 mod openapi;
+pub mod providers;
 mod rest;
 mod server;
 mod stratum;
@@ -21,6 +23,7 @@ pub use auth::{RpcAuth, COOKIE_FILE};
 pub use blobs::{blob_router, MAX_BLOB_BYTES};
 pub use codes::{bip22_reason, error_code};
 pub use handle::{NodeHandle, TipEvent};
+pub use providers::{provider_router, ProviderConfig, ProviderError, ProviderRegistry};
 pub use server::{router, serve};
 pub use stratum::{
     params_list, parse_request, serve_given_job, serve_stratum, GivenJob, GivenJobError,

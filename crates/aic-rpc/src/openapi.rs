@@ -82,6 +82,48 @@ pub(crate) fn document() -> Value {
                         "400": {"description": "bad-blob-id, hash-mismatch (nothing stored) or malformed (the body broke off)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
                         "401": {"description": "unauthorized", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
                         "413": {"description": "too-large", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}}}},
+            "/api/v1/providers/announce": {"post": {
+                "summary": "A worker agent announces itself and its devices (every heartbeat). Signed with ed25519 over b\"aic-provider-announce-v1\\0\" followed by the canonical JSON of the announcement without `signature` (keys sorted at every depth, no whitespace, absent optional fields as null). Soft state: a provider silent for missed_heartbeats (3) intervals shows offline.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProviderAnnouncement"}}}},
+                "responses": {
+                    "200": {"description": "accepted", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnnounceAccepted"}}}},
+                    "400": {"description": "malformed, unsupported-version, bad-address, bad-public-key, address-mismatch, clock-skew (sent_at_ms more than 5 min from the node's clock), too-many-devices, bad-device, bad-endpoint; nothing changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                    "403": {"description": "bad-signature", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                    "409": {"description": "stale-seq: seq not above the last accepted from this address (replay)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                    "413": {"description": "too-large: body over the limit (256 KiB by default)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                    "503": {"description": "registry-full: online providers fill the registry", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}}}},
+            "/api/v1/providers": {"get": {
+                "summary": "Providers this node knows, by address",
+                "parameters": [{"name": "online", "in": "query", "required": false, "schema": {"type": "boolean"}, "description": "true: only those heard from within the expiry"}],
+                "responses": {
+                    "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProviderList"}}}},
+                    "400": errors["400"].clone()}}},
+            "/api/v1/providers/{address}": {"get": {
+                "summary": "One provider",
+                "parameters": [{"name": "address", "in": "path", "required": true, "schema": {"type": "string"}, "description": "bech32m address of this network"}],
+                "responses": {
+                    "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProviderStatus"}}}},
+                    "400": {"description": "bad-address", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                    "404": {"description": "unknown-provider", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}}}},
+            "/api/v1/providers/{address}/reports": {
+                "parameters": [{"name": "address", "in": "path", "required": true, "schema": {"type": "string"}, "description": "bech32m address of this network"}],
+                "get": {
+                    "summary": "The provider's latest job reports (100 by default), oldest first, as signed",
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportList"}}}},
+                        "400": {"description": "bad-address", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "404": {"description": "unknown-provider", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}}},
+                "post": {
+                    "summary": "A worker reports a finished job. Signed with ed25519 over b\"aic-job-report-v1\\0\" followed by the canonical JSON of the report without `signature`. The provider must have announced.",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobReport"}}}},
+                    "responses": {
+                        "201": {"description": "kept", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportAccepted"}}}},
+                        "400": {"description": "malformed, unsupported-version, bad-address, bad-public-key, address-mismatch, path-mismatch, bad-job-id, bad-hash, bad-time-range, clock-skew (ended_ms in the future), metrics-too-large; nothing changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "403": {"description": "bad-signature", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "404": {"description": "unknown-provider: announce first", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "409": {"description": "stale-seq", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "413": {"description": "too-large", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}},
+                        "503": {"description": "registry-full", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}}}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "ok"}}}}
         },
         "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}, "schemas": {
@@ -111,6 +153,34 @@ pub(crate) fn document() -> Value {
             "BlobStored": {"type": "object", "required": ["id", "bytes"], "properties": {
                 "id": {"type": "string"}, "bytes": {"type": "integer"}}},
             "Submitted": {"type": "object", "required": ["txid"], "properties": {"txid": {"type": "string"}}},
+            "ProviderAnnouncement": {"type": "object", "additionalProperties": false,
+                "required": ["version", "address", "public_key", "devices", "endpoint", "seq", "sent_at_ms", "signature"], "properties": {
+                "version": {"const": 1}, "address": {"type": "string"}, "public_key": {"type": "string", "description": "ed25519, 64 hex digits"},
+                "devices": {"type": "array", "maxItems": 64, "items": {"type": "object", "required": ["id"], "description": "device descriptor (docs/worker.md)"}},
+                "endpoint": {"type": ["string", "null"], "description": "the worker's http(s) status URL"},
+                "seq": {"type": "integer", "description": "strictly increasing per address"},
+                "sent_at_ms": {"type": "integer"}, "signature": {"type": "string", "description": "ed25519, 128 hex digits"}}},
+            "AnnounceAccepted": {"type": "object", "required": ["address", "seq", "heartbeat_interval_ms", "expires_at_ms"], "properties": {
+                "address": {"type": "string"}, "seq": {"type": "integer"}, "heartbeat_interval_ms": {"type": "integer"}, "expires_at_ms": {"type": "integer"}}},
+            "ProviderStatus": {"type": "object", "properties": {
+                "address": {"type": "string"}, "public_key": {"type": "string"}, "devices": {"type": "array", "items": {"type": "object"}},
+                "endpoint": {"type": ["string", "null"]}, "first_seen_ms": {"type": "integer"}, "last_seen_ms": {"type": "integer"},
+                "online": {"type": "boolean"}, "heartbeats": {"type": "integer"}, "seq": {"type": "integer"}, "reports": {"type": "integer"}}},
+            "ProviderList": {"type": "object", "properties": {
+                "now_ms": {"type": "integer"}, "heartbeat_interval_ms": {"type": "integer"}, "expiry_ms": {"type": "integer"},
+                "providers": {"type": "array", "items": {"$ref": "#/components/schemas/ProviderStatus"}}}},
+            "JobReport": {"type": "object", "additionalProperties": false,
+                "required": ["version", "address", "public_key", "job_id", "status", "result", "transcript_root", "metrics", "started_ms", "ended_ms", "seq", "signature"], "properties": {
+                "version": {"const": 1}, "address": {"type": "string"}, "public_key": {"type": "string"},
+                "job_id": {"type": "string", "minLength": 1, "maxLength": 128}, "status": {"enum": ["succeeded", "failed", "preempted"]},
+                "result": {"type": ["string", "null"], "description": "BLAKE3 of the result blob, 64 lowercase hex digits"},
+                "transcript_root": {"type": ["string", "null"], "description": "64 lowercase hex digits"},
+                "metrics": {"type": "object"}, "started_ms": {"type": "integer"}, "ended_ms": {"type": "integer"},
+                "seq": {"type": "integer"}, "signature": {"type": "string"}}},
+            "ReportAccepted": {"type": "object", "required": ["address", "job_id", "seq"], "properties": {
+                "address": {"type": "string"}, "job_id": {"type": "string"}, "seq": {"type": "integer"}}},
+            "ReportList": {"type": "object", "properties": {
+                "address": {"type": "string"}, "reports": {"type": "array", "items": {"$ref": "#/components/schemas/JobReport"}}}},
             "Account": {"type": "object", "properties": {
                 "address": {"type": "string"}, "balance_units": {"type": "integer"}, "balance": {"type": "string"},
                 "nonce": {"type": "integer"}, "next_nonce": {"type": "integer"}}}

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::RpcAuth;
 use crate::handle::NodeHandle;
+use crate::providers::ProviderRegistry;
 use crate::{jsonrpc, rest};
 
 /// Largest request body: a maximal block in hex inside JSON.
@@ -24,8 +25,14 @@ pub(crate) struct AppState {
 }
 
 /// The API's routes: REST under `/api/v1`, JSON-RPC at `/rpc` (HTTP Basic auth with `auth`),
-/// and, with a store, the blob routes of [`crate::blob_router`].
-pub fn router(handle: Arc<NodeHandle>, auth: RpcAuth, blobs: Option<BlobStore>) -> Router {
+/// the provider routes of [`crate::provider_router`] and, with a store, the blob routes of
+/// [`crate::blob_router`].
+pub fn router(
+    handle: Arc<NodeHandle>,
+    auth: RpcAuth,
+    blobs: Option<BlobStore>,
+    providers: Arc<ProviderRegistry>,
+) -> Router {
     let blob_routes = blobs.map(|store| crate::blob_router(store, auth.clone()));
     let state = AppState {
         handle,
@@ -44,7 +51,8 @@ pub fn router(handle: Arc<NodeHandle>, auth: RpcAuth, blobs: Option<BlobStore>) 
         .route("/", post(jsonrpc::handle))
         .fallback(rest::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state);
+        .with_state(state)
+        .merge(crate::provider_router(providers));
     match blob_routes {
         Some(b) => api.merge(b),
         None => api,
@@ -57,9 +65,45 @@ pub async fn serve(
     handle: Arc<NodeHandle>,
     auth: RpcAuth,
     blobs: Option<BlobStore>,
+    providers: Arc<ProviderRegistry>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(handle, auth, blobs))
+    axum::serve(listener, router(handle, auth, blobs, providers))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Every route of this file and of the provider routes is in the OpenAPI document.
+    #[test]
+    fn every_route_is_documented() {
+        let doc = crate::openapi::document();
+        let paths = doc["paths"].as_object().unwrap();
+        let sources = [
+            include_str!("server.rs"),
+            include_str!("providers/routes.rs"),
+            include_str!("blobs.rs"),
+        ];
+        let mut seen = 0;
+        for source in sources {
+            for chunk in source.split(".route(").skip(1) {
+                let Some(path) = chunk.trim_start().strip_prefix('"') else {
+                    continue;
+                };
+                let path = path.split('"').next().unwrap();
+                if !path.starts_with('/') || path == "/" || path == "/rpc" {
+                    continue; // JSON-RPC, described in the document's info.
+                }
+                seen += 1;
+                assert!(
+                    paths.get(path).is_some_and(Value::is_object),
+                    "route {path} is not in the OpenAPI document"
+                );
+            }
+        }
+        assert!(seen >= 12, "found only {seen} routes");
+    }
 }

@@ -1,9 +1,10 @@
 //! The worker agent (`aic worker`): one process per machine that finds the devices and
 //! describes them in one standard, versioned form ([`device`]), watches them every second
 //! ([`monitor`]), moves each between crypto mining and AI jobs by the owner's policy
-//! ([`switcher`]), and runs each AI job in its own isolated, limited process ([`sandbox`]).
-//! It speaks to a node over the public API only (layer 3 of `ARCHITECTURE.md`: no chain,
-//! storage or p2p dependencies).
+//! ([`switcher`]), runs each AI job in its own isolated, limited process ([`sandbox`]), and
+//! announces itself and its devices to a node ([`provider`]). [`agent`] puts them together
+//! for `aic worker run`. It speaks to a node over the public API only (layer 3 of
+//! `ARCHITECTURE.md`: no chain, storage or p2p dependencies).
 //!
 //! Libraries never print: progress and samples are returned or reported through callbacks.
 
@@ -11,5 +12,6 @@ pub mod agent;
 pub mod bench;
 pub mod device;
 pub mod monitor;
+pub mod provider;
 pub mod sandbox;
 pub mod switcher;
