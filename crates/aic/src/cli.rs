@@ -93,6 +93,7 @@ pub(crate) enum WorkerCommand {
   aic worker run --pool stratum+tcp://127.0.0.1:3333 --user daic1...rig1 --switching \
       --job-socket /tmp/aic-worker.sock
   aic worker run --config worker.toml               # [switcher], [mining], [jobs]: docs/worker.md
+  aic worker run --jobs jobs --node http://127.0.0.1:7450   # queue, announce, report
   aic worker pause; aic worker resume
   curl -s http://127.0.0.1:7460/api/v1/worker/switcher")]
     Run {
@@ -133,6 +134,16 @@ pub(crate) enum WorkerCommand {
         /// to the switcher, preempted with notice and resumed; outcomes in DIR/done, failed.
         #[arg(long, value_name = "DIR")]
         jobs: Option<PathBuf>,
+        /// Announce this worker and its devices to this node (signed, every heartbeat) and
+        /// report each job's outcome there.
+        #[arg(long, value_name = "URL")]
+        node: Option<String>,
+        /// The worker's directory: its identity key (provider.key, mode 0600).
+        #[arg(long, default_value_os_t = default_miner_dir().join("worker"))]
+        data_dir: PathBuf,
+        /// The network of the worker's identity: mainnet, testnet or devnet.
+        #[arg(long, default_value = "devnet")]
+        network: String,
         /// At the end, print a summary as JSON.
         #[arg(long)]
         json: bool,

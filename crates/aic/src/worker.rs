@@ -11,7 +11,12 @@ use aic_worker::agent::{
 use aic_worker::bench::{self, BenchConfig};
 use aic_worker::device::{self, DeviceDescriptor, DeviceKind};
 use aic_worker::monitor::{Monitor, MonitorConfig, Snapshot};
+use aic_worker::agent::JobStatus;
+use aic_worker::provider::{
+    Heartbeat, Identity, JobOutcome as ProviderOutcome, ProviderClient, IDENTITY_FILE,
+};
 use aic_worker::sandbox::{Sandbox, SandboxConfig};
+use aic_api::provider::JobStatus as ProviderJobStatus;
 use aic_worker::switcher::{JobListener, OwnerChoice};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -38,6 +43,9 @@ pub(crate) fn run(cmd: WorkerCommand) -> Result<()> {
             no_owner_activity,
             job_socket,
             jobs,
+            node,
+            data_dir,
+            network,
             json,
         } => {
             let mut cfg = match &config {
@@ -66,7 +74,11 @@ pub(crate) fn run(cmd: WorkerCommand) -> Result<()> {
                 cfg.jobs.dir = jobs;
             }
             cfg.check().map_err(anyhow::Error::msg)?;
-            serve(listen, seconds, cfg, job_socket, json)
+            let provider = match node {
+                Some(url) => Some(provider_client(&url, &data_dir, &network)?),
+                None => None,
+            };
+            serve(listen, seconds, cfg, job_socket, provider, json)
         }
         WorkerCommand::Submit {
             jobs,
@@ -205,14 +217,81 @@ fn start_agent(
     Ok(Some(agent))
 }
 
+/// The worker's identity (made on first use) and its client for `node`.
+fn provider_client(node: &str, data_dir: &Path, network: &str) -> Result<ProviderClient> {
+    let network: aic_primitives::Network = network
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--network {network:?}: {e}"))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let path = data_dir.join(IDENTITY_FILE);
+    let identity = Identity::load_or_create(&path, network)
+        .with_context(|| format!("the worker's identity {}", path.display()))?;
+    Ok(ProviderClient::new(node, identity))
+}
+
+/// A runner's outcome as the node's job report.
+fn report_of(o: &JobOutcome) -> Option<ProviderOutcome> {
+    let status = match o.status {
+        JobStatus::Succeeded => ProviderJobStatus::Succeeded,
+        JobStatus::Failed => ProviderJobStatus::Failed,
+        JobStatus::Preempted => ProviderJobStatus::Preempted,
+        JobStatus::Refused => return None,
+    };
+    let text = |k: &str| o.result[k].as_str().map(str::to_owned);
+    let mut metrics = serde_json::Map::new();
+    for key in ["seconds", "data_wait_fraction", "first_step_s", "step"] {
+        if !o.result[key].is_null() {
+            metrics.insert(key.into(), o.result[key].clone());
+        }
+    }
+    if let Some(cards) = o.result["scorecards"].as_array() {
+        for c in cards {
+            if let (Some(split), Some(acc)) = (
+                c["split"].as_str(),
+                c["classification"]["accuracy"].as_f64(),
+            ) {
+                metrics.insert(format!("{split}_accuracy"), acc.into());
+            }
+        }
+    }
+    if let Some(r) = &o.reason {
+        metrics.insert("reason".into(), r.clone().into());
+    }
+    Some(ProviderOutcome {
+        job_id: o.id.clone(),
+        status,
+        result: text("weights_blake3"),
+        transcript_root: text("transcript_root"),
+        metrics,
+        started_ms: o.started_ms,
+        ended_ms: o.ended_ms,
+    })
+}
+
 fn serve(
     listen: std::net::SocketAddr,
     seconds: Option<u64>,
     mut cfg: WorkerConfig,
     job_socket: Option<PathBuf>,
+    provider: Option<ProviderClient>,
     json: bool,
 ) -> Result<()> {
     let found = device::discover();
+    let heartbeat = provider.as_ref().map(|client| {
+        eprintln!(
+            "worker: announcing {} to {} as {}",
+            found.devices.len(),
+            client.node_url(),
+            client.identity().address()
+        );
+        Heartbeat::start(
+            client.clone(),
+            &found.devices,
+            Some(format!("http://{listen}")),
+            Duration::from_secs(10),
+        )
+    });
     let cpu = found
         .devices
         .iter()
@@ -278,6 +357,13 @@ fn serve(
         // A running job is preempted: it checkpoints and resumes at the next start.
         r.stop();
     }
+    if let Some(hb) = heartbeat {
+        let stats = hb.stop();
+        eprintln!(
+            "worker: {} announcements accepted by the node, {} failed",
+            stats.accepted, stats.failures
+        );
+    }
     if let Some(agent) = agent {
         let pool = agent.pool_status();
         let report = agent.stop();
@@ -314,6 +400,7 @@ fn start_runner(
     dir: &Path,
     socket: &Path,
     jobs: &aic_worker::agent::JobsConfig,
+    provider: Option<ProviderClient>,
 ) -> Result<JobRunner> {
     let queue = JobQueue::open(dir)?;
     let sandbox =
@@ -340,7 +427,12 @@ fn start_runner(
         sandbox,
         agent.handle(),
         config,
-        Box::new(|o: &JobOutcome| {
+        Box::new(move |o: &JobOutcome| {
+            if let (Some(client), Some(report)) = (&provider, report_of(o)) {
+                if let Err(e) = client.report(&report) {
+                    eprintln!("worker: reporting job {} to the node: {e}", o.id);
+                }
+            }
             eprintln!(
                 "worker: job {} {}{}",
                 o.id,

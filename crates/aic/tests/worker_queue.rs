@@ -120,6 +120,27 @@ fn queued_jobs_run_sandboxed_resume_after_preemption_and_a_job_over_its_memory_i
         .unwrap()
         .port();
     let worker = format!("http://127.0.0.1:{port}");
+    // A node the worker announces itself to and reports its jobs to.
+    let api = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let node = format!("http://127.0.0.1:{api}");
+    let _node = Guard(
+        Command::new(env!("CARGO_BIN_EXE_aic"))
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .args(["node", "--network", "devnet", "--data-dir", "node"])
+            .args(["--api-addr", &format!("127.0.0.1:{api}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the node", Duration::from_secs(30), || {
+        ureq::get(&format!("{node}/api/v1/status")).call().ok()
+    });
     let _w = Guard(
         Command::new(env!("CARGO_BIN_EXE_aic"))
             .current_dir(dir)
@@ -134,6 +155,7 @@ fn queued_jobs_run_sandboxed_resume_after_preemption_and_a_job_over_its_memory_i
                 "300",
             ])
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--node", &node, "--data-dir", "worker"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -168,6 +190,39 @@ fn queued_jobs_run_sandboxed_resume_after_preemption_and_a_job_over_its_memory_i
         .map(|o| (o["id"].as_str().unwrap(), o["status"].as_str().unwrap()))
         .collect();
     assert_eq!(seen, [("a", "preempted"), ("a", "succeeded")], "{status}");
+
+    // The node knows the worker, its devices, and what became of job a.
+    let providers: Value = ureq::get(&format!("{node}/api/v1/providers?online=true"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let me = &providers["providers"][0];
+    assert_eq!(me["online"], true, "{providers}");
+    assert_eq!(me["devices"][0]["kind"], "cpu");
+    let address = me["address"].as_str().unwrap();
+    let reports = wait_for("job a's reports at the node", Duration::from_secs(10), || {
+        let r: Value = ureq::get(&format!("{node}/api/v1/providers/{address}/reports"))
+            .call()
+            .ok()?
+            .into_json()
+            .ok()?;
+        (r["reports"].as_array()?.len() >= 2).then_some(r)
+    });
+    let statuses: Vec<&str> = reports["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"preempted") && statuses.contains(&"succeeded"), "{reports}");
+    let succeeded = reports["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "succeeded")
+        .unwrap();
+    assert_eq!(succeeded["result"], reference["weights_blake3"]);
 
     // Over its memory limit: killed, reported, and the worker runs the next job.
     submit(dir, "b", &["--memory-mib", "8"]);
