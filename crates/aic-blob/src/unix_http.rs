@@ -366,7 +366,7 @@ impl<R: BufRead> Read for Chunked<R> {
             ));
         }
         self.left -= n as u64;
-        if self.left == 0 && self.line()? != "" {
+        if self.left == 0 && !self.line()?.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "chunked body: no line end after a chunk",
