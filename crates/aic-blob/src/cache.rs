@@ -83,6 +83,11 @@ impl BlobCache {
         self.fetcher.store()
     }
 
+    /// The client that fetches missing blobs into the cache.
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
     /// The byte budget.
     pub fn budget(&self) -> u64 {
         self.budget

@@ -1,5 +1,8 @@
 //! The transfer client: fetches blobs by id over HTTP from one or more sources, with resume,
-//! verification before visibility, and failover.
+//! verification before visibility, and failover. A source is a node's base URL
+//! (`http://host:port`) or a Unix socket serving the same API (`unix:/abs/path.sock`); both
+//! transports ([`crate::transport`]) hand this file one body reader, so what is written,
+//! hashed and verified does not depend on the transport.
 //!
 //! A download appends to `partial/<id>.part` in the store, locked exclusively for its whole
 //! life (so two jobs, in one process or two, never write the same part; the second waits and
@@ -16,6 +19,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::store::CHUNK;
+use crate::transport::{Method, Transport};
 use crate::{BlobError, BlobId, BlobStore};
 
 /// How the client fetches.
@@ -105,6 +109,10 @@ pub enum Progress {
 }
 
 /// The URL of blob `id` on a node whose API is at `base` (e.g. `http://127.0.0.1:8332`).
+///
+/// A base may also be `unix:/abs/path.sock`, a Unix socket serving the same API (the worker's
+/// data service). Its blob URL, `unix:/abs/path.sock/api/v1/blobs/<id>`, names the request in
+/// errors and logs; requests never parse it back (the socket path is the base).
 pub fn blob_url(base: &str, id: &BlobId) -> String {
     format!("{}/api/v1/blobs/{id}", base.trim_end_matches('/'))
 }
@@ -113,7 +121,7 @@ pub fn blob_url(base: &str, id: &BlobId) -> String {
 #[derive(Clone, Debug)]
 pub struct Fetcher {
     store: BlobStore,
-    agent: ureq::Agent,
+    transport: Transport,
     config: FetchConfig,
 }
 
@@ -136,13 +144,9 @@ impl Part<'_> {
 impl Fetcher {
     /// A client writing into `store`.
     pub fn new(store: BlobStore, config: FetchConfig) -> Fetcher {
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(config.connect_timeout)
-            .timeout_read(config.read_timeout)
-            .build();
         Fetcher {
             store,
-            agent,
+            transport: Transport::new(config.connect_timeout, config.read_timeout),
             config,
         }
     }
@@ -150,6 +154,44 @@ impl Fetcher {
     /// The store blobs land in.
     pub fn store(&self) -> &BlobStore {
         &self.store
+    }
+
+    /// The size of blob `id` at the first source that has it (`HEAD`, one attempt per source,
+    /// in order). [`BlobError::NotFound`] when every source answers 404 (no source knows the
+    /// blob); [`BlobError::AllSourcesFailed`] when no source answers 200 with a length and at
+    /// least one failed otherwise.
+    pub fn remote_len(&self, id: &BlobId, sources: &[String]) -> Result<u64, BlobError> {
+        if sources.is_empty() {
+            return Err(BlobError::NoSources);
+        }
+        let mut errors = Vec::new();
+        let mut all_404 = true;
+        for source in sources {
+            let url = blob_url(source, id);
+            let error = match self.transport.request(Method::Head, source, id, 0) {
+                Ok(r) if r.status == 200 => {
+                    match r
+                        .header("Content-Length")
+                        .and_then(|v| v.parse::<u64>().ok())
+                    {
+                        Some(len) => return Ok(len),
+                        None => bad(&url, "200 without a valid Content-Length".to_owned()),
+                    }
+                }
+                Ok(r) if r.status >= 400 => BlobError::Http {
+                    url,
+                    status: r.status,
+                },
+                Ok(r) => bad(&url, format!("unexpected status {}", r.status)),
+                Err(e) => e,
+            };
+            all_404 &= matches!(error, BlobError::Http { status: 404, .. });
+            errors.push(error.to_string());
+        }
+        if all_404 {
+            return Err(BlobError::NotFound(*id));
+        }
+        Err(BlobError::AllSourcesFailed { id: *id, errors })
     }
 
     /// Fetches every id not already in the store, `config.concurrency` at a time. Each blob
@@ -292,16 +334,12 @@ impl Fetcher {
         moved: &mut u64,
     ) -> Result<(), BlobError> {
         let url = blob_url(source, id);
-        let mut req = self.agent.get(&url);
-        if part.len > 0 {
-            req = req.set("Range", &format!("bytes={}-", part.len));
-        }
-        let resp = match req.call() {
-            Ok(r) => r,
-            Err(ureq::Error::Status(416, r)) => {
+        let resp = self.transport.request(Method::Get, source, id, part.len)?;
+        let total = match resp.status {
+            416 => {
                 // The part may already be complete (a crash between the last byte and the
                 // rename); otherwise it is longer than the blob and worthless.
-                let total = r.header("Content-Range").and_then(unsatisfied_total);
+                let total = resp.header("Content-Range").and_then(unsatisfied_total);
                 if part.len > 0 && total == Some(part.len) {
                     return check(part, id);
                 }
@@ -309,15 +347,6 @@ impl Fetcher {
                     .map_err(BlobError::io("truncating a part file"))?;
                 return Err(bad(&url, format!("416 for a part of {} bytes", part.len)));
             }
-            Err(ureq::Error::Status(status, _)) => return Err(BlobError::Http { url, status }),
-            Err(ureq::Error::Transport(t)) => {
-                return Err(BlobError::Connection {
-                    url,
-                    message: t.to_string(),
-                })
-            }
-        };
-        let total = match resp.status() {
             206 => {
                 let (start, total) = resp
                     .header("Content-Range")
@@ -339,9 +368,10 @@ impl Fetcher {
                 resp.header("Content-Length")
                     .and_then(|v| v.parse::<u64>().ok())
             }
+            status @ 400.. => return Err(BlobError::Http { url, status }),
             other => return Err(bad(&url, format!("unexpected status {other}"))),
         };
-        let mut reader = resp.into_reader();
+        let mut reader = resp.body;
         let mut out: &File = part.file;
         out.seek(SeekFrom::End(0))
             .map_err(BlobError::io("seeking a part file"))?;

@@ -8,7 +8,9 @@
 //! - Bytes that fail verification never become visible under a blob id.
 //! - Libraries never print: progress is reported through callbacks.
 //!
-//! Network IO is blocking (ureq); fetches run on a bounded set of scoped threads.
+//! Network IO is blocking: ureq for `http://` sources, a small HTTP/1.1 client over a Unix
+//! socket for `unix:/abs/path.sock` sources (how a sandboxed job reaches the worker's data
+//! service); fetches run on a bounded set of scoped threads.
 
 mod error;
 mod id;
@@ -23,6 +25,10 @@ mod fetch;
 mod publish;
 #[cfg(feature = "client")]
 mod source;
+#[cfg(feature = "client")]
+mod transport;
+#[cfg(feature = "client")]
+mod unix_http;
 
 pub use error::BlobError;
 pub use id::BlobId;

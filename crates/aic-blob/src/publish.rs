@@ -54,6 +54,13 @@ pub fn publish(
             "not in canonical form (DatasetManifest::to_json): its hash would not be the data set id",
         ));
     }
+    if base_url.starts_with(crate::transport::UNIX_PREFIX) {
+        return Err(BlobError::Connection {
+            url: base_url.to_owned(),
+            message: "publishing needs a node's http:// URL; unix: sockets serve reads only"
+                .to_owned(),
+        });
+    }
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(5))
         .timeout_read(Duration::from_secs(60))

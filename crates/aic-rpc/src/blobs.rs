@@ -111,7 +111,8 @@ fn parse_range(header: Option<&str>, len: u64) -> Range {
     }
 }
 
-fn failure(e: BlobError) -> Failure {
+/// The answer for a store error.
+pub(crate) fn failure(e: BlobError) -> Failure {
     match &e {
         BlobError::BadId(_) => Failure::new(400, "bad-blob-id", e.to_string()),
         BlobError::NotFound(_) => Failure::new(404, "not-found", e.to_string()),
@@ -161,11 +162,28 @@ async fn get_blob(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let id: BlobId = id.parse().map_err(failure)?;
-    let store = s.store.clone();
-    let len = tokio::task::spawn_blocking(move || store.len(&id))
-        .await
-        .map_err(|e| Failure::new(500, "internal", e.to_string()))?
-        .map_err(failure)?;
+    serve_blob(s.store, id, &method, &headers, false).await
+}
+
+/// Answers `GET` or `HEAD` for blob `id` of `store`: 200, or 206/416 for a `Range`, with
+/// `ETag`, `Accept-Ranges` and an immutable `Cache-Control`. The body streams from disk. With
+/// `verify_full`, a full (200) body is read through the verifying [`aic_blob::BlobReader`]: a
+/// blob that rotted on disk is quarantined and its body aborted before the last chunk, so the
+/// client sees a broken transfer, not a complete wrong one. Ranges are never verified.
+pub(crate) async fn serve_blob(
+    store: BlobStore,
+    id: BlobId,
+    method: &Method,
+    headers: &HeaderMap,
+    verify_full: bool,
+) -> Result<Response, Failure> {
+    let len = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.len(&id))
+            .await
+            .map_err(|e| Failure::new(500, "internal", e.to_string()))?
+            .map_err(failure)?
+    };
     let range = parse_range(
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
         len,
@@ -181,7 +199,7 @@ async fn get_blob(
             out.insert(k, v);
         }
     }
-    let head = method == Method::HEAD;
+    let head = *method == Method::HEAD;
     let (status, body) = match range {
         Range::Unsatisfiable => {
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
@@ -197,9 +215,10 @@ async fn get_blob(
         Range::Full => {
             let body = if head {
                 Body::empty()
+            } else if verify_full {
+                stream_body(store.open_blob(&id).map_err(failure)?, id)
             } else {
-                let reader = s.store.open_range(&id, 0, len).map_err(failure)?;
-                stream_body(reader, id)
+                stream_body(store.open_range(&id, 0, len).map_err(failure)?, id)
             };
             out.insert(header::CONTENT_LENGTH, len.into());
             (StatusCode::OK, body)
@@ -208,7 +227,7 @@ async fn get_blob(
             let body = if head {
                 Body::empty()
             } else {
-                let reader = s.store.open_range(&id, start, end).map_err(failure)?;
+                let reader = store.open_range(&id, start, end).map_err(failure)?;
                 stream_body(reader, id)
             };
             out.insert(header::CONTENT_LENGTH, (end - start).into());

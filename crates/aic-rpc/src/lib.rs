@@ -1,6 +1,7 @@
 //! The AIC node's external interfaces: REST under `/api/v1`, Bitcoin-style JSON-RPC at `/rpc`,
 //! the OpenAPI document, the provider registry ([`providers`]: worker agents' presence and job
-//! reports), and the Stratum v1 server for mining hardware.
+//! reports), the Stratum v1 server for mining hardware, and (feature `data-service`) the
+//! worker's blob service on a Unix socket for sandboxed jobs.
 //!
 //! # Invariants
 //! - Bad input gets a 4xx answer with a machine-readable code and changes nothing.
@@ -11,6 +12,8 @@ mod auth;
 mod blobs;
 mod codes;
 mod convert;
+#[cfg(feature = "data-service")]
+mod data_service;
 mod handle;
 mod jsonrpc;
 mod openapi;
@@ -22,6 +25,10 @@ mod stratum;
 pub use auth::{RpcAuth, COOKIE_FILE};
 pub use blobs::{blob_router, MAX_BLOB_BYTES};
 pub use codes::{bip22_reason, error_code};
+#[cfg(feature = "data-service")]
+pub use data_service::{
+    bind_data_socket, data_service_router, serve_data_service, DATA_SOCKET_MODE,
+};
 pub use handle::{NodeHandle, TipEvent};
 pub use providers::{provider_router, ProviderConfig, ProviderError, ProviderRegistry};
 pub use server::{router, serve};
