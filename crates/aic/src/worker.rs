@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aic_api::provider::JobStatus as ProviderJobStatus;
+use aic_rpc::{bind_data_socket, serve_data_service};
+use aic_worker::agent::JobStatus;
 use aic_worker::agent::{
     control_router, jobs_router, serve_worker, Agent, JobOutcome, JobQueue, JobRunner, QueuedJob,
     RunnerConfig, WorkerConfig,
@@ -11,12 +14,10 @@ use aic_worker::agent::{
 use aic_worker::bench::{self, BenchConfig};
 use aic_worker::device::{self, DeviceDescriptor, DeviceKind};
 use aic_worker::monitor::{Monitor, MonitorConfig, Snapshot};
-use aic_worker::agent::JobStatus;
 use aic_worker::provider::{
     Heartbeat, Identity, JobOutcome as ProviderOutcome, ProviderClient, IDENTITY_FILE,
 };
 use aic_worker::sandbox::{Sandbox, SandboxConfig};
-use aic_api::provider::JobStatus as ProviderJobStatus;
 use aic_worker::switcher::{JobListener, OwnerChoice};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -283,7 +284,10 @@ fn serve(
             "worker: announcing {} to {} as {}",
             found.devices.len(),
             client.node_url(),
-            client.identity().address()
+            client
+                .identity()
+                .address()
+                .to_bech32(client.identity().network())
         );
         Heartbeat::start(
             client.clone(),
@@ -324,8 +328,37 @@ fn serve(
         }
         _ => None,
     };
+    let runtime = tokio::runtime::Runtime::new()?;
+    // The jobs' only way to the network: the worker's data service on a Unix socket, reading
+    // through the worker's cache from its node.
+    let data_service = match (&jobs_dir, &provider) {
+        (Some(dir), Some(client)) => {
+            let (cache, _) = crate::data_net::open_cache(Some(dir.join("cache")), 10_240)?;
+            let path = dir.join("data.sock");
+            let listener = {
+                let _in_runtime = runtime.enter();
+                bind_data_socket(&path)
+                    .with_context(|| format!("binding the data service {}", path.display()))?
+            };
+            runtime.spawn(serve_data_service(
+                listener,
+                cache,
+                vec![client.node_url().to_owned()],
+                std::future::pending(),
+            ));
+            Some(path)
+        }
+        _ => None,
+    };
     let runner = match (&agent, &jobs_dir, &job_socket) {
-        (Some(a), Some(dir), Some(socket)) => Some(start_runner(a, dir, socket, &cfg.jobs)?),
+        (Some(a), Some(dir), Some(socket)) => Some(start_runner(
+            a,
+            dir,
+            socket,
+            &cfg.jobs,
+            provider.clone(),
+            data_service,
+        )?),
         _ => None,
     };
     let mut control = agent
@@ -334,7 +367,6 @@ fn serve(
     if let (Some(c), Some(r)) = (control.take(), &runner) {
         control = Some(c.merge(jobs_router(r.control())));
     }
-    let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -401,6 +433,7 @@ fn start_runner(
     socket: &Path,
     jobs: &aic_worker::agent::JobsConfig,
     provider: Option<ProviderClient>,
+    data_service: Option<PathBuf>,
 ) -> Result<JobRunner> {
     let queue = JobQueue::open(dir)?;
     let sandbox =
@@ -418,7 +451,7 @@ fn start_runner(
     let config = RunnerConfig {
         program: std::env::current_exe().context("finding the aic binary")?,
         job_socket: socket.to_path_buf(),
-        data_service: None,
+        data_service,
         grace: Duration::from_millis(jobs.grace_ms),
         memory_mib: jobs.memory_mib,
     };

@@ -201,21 +201,28 @@ fn queued_jobs_run_sandboxed_resume_after_preemption_and_a_job_over_its_memory_i
     assert_eq!(me["online"], true, "{providers}");
     assert_eq!(me["devices"][0]["kind"], "cpu");
     let address = me["address"].as_str().unwrap();
-    let reports = wait_for("job a's reports at the node", Duration::from_secs(10), || {
-        let r: Value = ureq::get(&format!("{node}/api/v1/providers/{address}/reports"))
-            .call()
-            .ok()?
-            .into_json()
-            .ok()?;
-        (r["reports"].as_array()?.len() >= 2).then_some(r)
-    });
+    let reports = wait_for(
+        "job a's reports at the node",
+        Duration::from_secs(10),
+        || {
+            let r: Value = ureq::get(&format!("{node}/api/v1/providers/{address}/reports"))
+                .call()
+                .ok()?
+                .into_json()
+                .ok()?;
+            (r["reports"].as_array()?.len() >= 2).then_some(r)
+        },
+    );
     let statuses: Vec<&str> = reports["reports"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["status"].as_str().unwrap())
         .collect();
-    assert!(statuses.contains(&"preempted") && statuses.contains(&"succeeded"), "{reports}");
+    assert!(
+        statuses.contains(&"preempted") && statuses.contains(&"succeeded"),
+        "{reports}"
+    );
     let succeeded = reports["reports"]
         .as_array()
         .unwrap()
@@ -236,4 +243,62 @@ fn queued_jobs_run_sandboxed_resume_after_preemption_and_a_job_over_its_memory_i
         read_json(&dir.join("jobs/done/c.json"))
     });
     assert_eq!(c["result"]["weights_blake3"], reference["weights_blake3"]);
+
+    // Streamed from the node: the sandboxed job has no network, only the worker's data
+    // service on a Unix socket, which reads through the worker's cache.
+    let cookie = dir.join("node/.cookie");
+    let published = json(
+        dir,
+        &[
+            "data",
+            "publish",
+            "ds",
+            "--node",
+            &node,
+            "--cookie",
+            cookie.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let id = published["id"].as_str().unwrap();
+    ok(
+        dir,
+        &[
+            "worker",
+            "submit",
+            "--jobs",
+            "jobs",
+            "--id",
+            "d",
+            "--model",
+            "kws",
+            "--data",
+            id,
+            "--source",
+            &node,
+            "--set",
+            "warmup_steps=1",
+            "--set",
+            PARAMS[0],
+            "--set",
+            PARAMS[1],
+            "--set",
+            PARAMS[2],
+            "--set",
+            PARAMS[3],
+            "--set",
+            PARAMS[4],
+            "--set",
+            PARAMS[5],
+        ],
+    );
+    let d = wait_for("job d done", Duration::from_secs(120), || {
+        read_json(&dir.join("jobs/done/d.json"))
+            .or_else(|| read_json(&dir.join("jobs/failed/d.json")).map(|f| panic!("{f}")))
+    });
+    assert_eq!(
+        d["result"]["weights_blake3"], reference["weights_blake3"],
+        "{d}"
+    );
+    assert!(d["result"]["bytes_fetched"].as_u64().unwrap() > 0, "{d}");
 }

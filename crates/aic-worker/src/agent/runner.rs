@@ -350,18 +350,18 @@ impl Worker {
             match &self.config.data_service {
                 Some(sock) => {
                     spec = spec.socket(sock.clone());
-                    spec.args.push("--source".into());
-                    spec.args.push(format!("unix:{}", sock.display()).into());
-                    spec.args.push("--cache".into());
-                    spec.args.push(job_dir.join("cache").into());
+                    args.push("--source".into());
+                    args.push(format!("unix:{}", sock.display()).into());
+                    args.push("--cache".into());
+                    args.push(job_dir.join("cache").into());
                 }
                 None if self.sandbox.isolation().is_isolated() => {
                     return Err("the job streams from nodes, but an isolated job reaches the network only through the worker's data service, which is not running".into());
                 }
                 None => {
                     for s in &job.sources {
-                        spec.args.push("--source".into());
-                        spec.args.push(s.into());
+                        args.push("--source".into());
+                        args.push(s.into());
                     }
                 }
             }
