@@ -364,8 +364,8 @@ fn serve(
     let mut control = agent
         .as_ref()
         .map(|a| control_router(a.handle(), a.policy(), a.pool_status_cell()));
-    if let (Some(c), Some(r)) = (control.take(), &runner) {
-        control = Some(c.merge(jobs_router(r.control())));
+    if let Some(r) = &runner {
+        control = control.map(|c| c.merge(jobs_router(r.control())));
     }
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
