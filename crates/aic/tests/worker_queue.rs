@@ -178,11 +178,15 @@ fn queued_jobs_run_sandboxed_resume_after_preemption_and_a_job_over_its_memory_i
         done["result"]["transcript_root"],
         reference["transcript_root"]
     );
-    let status: Value = ureq::get(&format!("{worker}/api/v1/worker/jobs"))
-        .call()
-        .unwrap()
-        .into_json()
-        .unwrap();
+    // The file moves to done/ before the outcome is recorded: wait for both outcomes.
+    let status: Value = wait_for("job a's outcomes", Duration::from_secs(10), || {
+        let v: Value = ureq::get(&format!("{worker}/api/v1/worker/jobs"))
+            .call()
+            .ok()?
+            .into_json()
+            .ok()?;
+        (v["outcomes"].as_array()?.len() >= 2).then_some(v)
+    });
     let seen: Vec<(&str, &str)> = status["outcomes"]
         .as_array()
         .unwrap()
