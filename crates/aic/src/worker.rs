@@ -524,35 +524,23 @@ fn submit(
 
 /// `aic worker preempt`.
 fn preempt(worker: &str, id: &str) -> Result<()> {
-    let url = format!(
-        "{}/api/v1/worker/jobs/{id}/preempt",
-        worker.trim_end_matches('/')
-    );
-    match ureq::post(&url).call() {
-        Ok(_) => {
-            println!("preempting {id}: it checkpoints and resumes from the queue");
-            Ok(())
-        }
-        Err(ureq::Error::Status(code, r)) => {
-            let v: serde_json::Value = r.into_json().unwrap_or_default();
-            bail!(
-                "the worker refused ({code}): {}",
-                v["error"].as_str().unwrap_or("?")
-            )
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot reach the worker at {worker}")),
-    }
+    post_to_worker(worker, &format!("jobs/{id}/preempt"))?;
+    println!("preempting {id}: it checkpoints and resumes from the queue");
+    Ok(())
 }
 
 /// `aic worker pause|resume`.
 fn control(worker: &str, what: &str) -> Result<()> {
-    let url = format!("{}/api/v1/worker/{what}", worker.trim_end_matches('/'));
+    let v = post_to_worker(worker, what)?;
+    println!("{}", v["state"]);
+    Ok(())
+}
+
+/// `POST {worker}/api/v1/worker/{path}`: the answer, or the worker's refusal as the error.
+fn post_to_worker(worker: &str, path: &str) -> Result<serde_json::Value> {
+    let url = format!("{}/api/v1/worker/{path}", worker.trim_end_matches('/'));
     match ureq::post(&url).call() {
-        Ok(r) => {
-            let v: serde_json::Value = r.into_json()?;
-            println!("{}", v["state"]);
-            Ok(())
-        }
+        Ok(r) => Ok(r.into_json()?),
         Err(ureq::Error::Status(code, r)) => {
             let v: serde_json::Value = r.into_json().unwrap_or_default();
             bail!(
