@@ -57,6 +57,17 @@ pub fn max_sync_response(max_block_bytes: usize) -> usize {
     blocks.max(headers)
 }
 
+/// A request as read off the wire: valid, or why not. libp2p reports a failed request read
+/// to no one, so the codec hands malformed requests on as values and the service blames the
+/// sender. Only [`Inbound::Valid`] is ever written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inbound<M> {
+    /// A well-formed request.
+    Valid(M),
+    /// Bytes that are not a request, or a frame over the size limit.
+    Malformed(WireError),
+}
+
 /// A length-prefixed codec for one request and one response type.
 #[derive(Debug)]
 pub struct Codec<Req, Resp> {
@@ -144,14 +155,27 @@ where
     Resp: Framed + 'static,
 {
     type Protocol = StreamProtocol;
-    type Request = Req;
+    type Request = Inbound<Req>;
     type Response = Resp;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Req>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Inbound<Req>>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, MAX_REQUEST_BYTES).await
+        match read_frame(io, MAX_REQUEST_BYTES).await {
+            Ok(r) => Ok(Inbound::Valid(r)),
+            Err(e) if is_wire_error(&e) => {
+                let wire = e
+                    .into_inner()
+                    .and_then(|inner| inner.downcast::<WireError>().ok())
+                    .map(|b| *b);
+                match wire {
+                    Some(w) => Ok(Inbound::Malformed(w)),
+                    None => Err(io::Error::from(io::ErrorKind::InvalidData)),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Resp>
@@ -161,11 +185,19 @@ where
         read_frame(io, self.max_response).await
     }
 
-    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, req: Req) -> io::Result<()>
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        req: Inbound<Req>,
+    ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &req, MAX_REQUEST_BYTES).await
+        match req {
+            Inbound::Valid(r) => write_frame(io, &r, MAX_REQUEST_BYTES).await,
+            Inbound::Malformed(e) => Err(invalid(e)),
+        }
     }
 
     async fn write_response<T>(

@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::behaviour::{Behaviour, BehaviourEvent, Topics};
-use crate::codec::is_wire_error;
+use crate::codec::{is_wire_error, Inbound};
 use crate::config::P2pConfig;
 use crate::error::P2pError;
 use crate::handle::{Command, NetStats, P2pEvent, P2pHandle, PeerInfo};
@@ -250,7 +250,7 @@ impl Service {
                         .swarm
                         .behaviour_mut()
                         .sync
-                        .send_request(&peer, request.clone());
+                        .send_request(&peer, Inbound::Valid(request.clone()));
                     self.pending_sync.insert(id, (peer, request));
                 }
                 Action::Penalize { peer, offence } => self.penalize(peer, offence),
@@ -403,7 +403,7 @@ impl Service {
                     .swarm
                     .behaviour_mut()
                     .blobs
-                    .send_request(&peer, request);
+                    .send_request(&peer, Inbound::Valid(request));
                 self.pending_blob.insert(id, reply);
             }
             Command::Shutdown(_) => {}
@@ -448,16 +448,14 @@ impl Service {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established,
+                num_established: 0,
                 ..
             } => {
-                if num_established == 0 {
-                    tracing::debug!(target: "p2p::peer", peer = %peer_id, "peer disconnected");
-                    self.connected.remove(&peer_id);
-                    self.sync.on_disconnected(&peer_id);
-                    self.rates.forget(&peer_id);
-                    self.emit(P2pEvent::PeerDisconnected(peer_id));
-                }
+                tracing::debug!(target: "p2p::peer", peer = %peer_id, "peer disconnected");
+                self.connected.remove(&peer_id);
+                self.sync.on_disconnected(&peer_id);
+                self.rates.forget(&peer_id);
+                self.emit(P2pEvent::PeerDisconnected(peer_id));
             }
             SwarmEvent::Behaviour(b) => self.on_behaviour_event(b),
             _ => {}
@@ -627,7 +625,7 @@ impl Service {
         })
     }
 
-    fn on_sync_event(&mut self, e: request_response::Event<SyncRequest, SyncResponse>) {
+    fn on_sync_event(&mut self, e: request_response::Event<Inbound<SyncRequest>, SyncResponse>) {
         use request_response::{Event, Message};
         match e {
             Event::Message {
@@ -638,6 +636,14 @@ impl Service {
                     },
                 ..
             } => {
+                let request = match request {
+                    Inbound::Valid(r) => r,
+                    Inbound::Malformed(e) => {
+                        tracing::debug!(target: "p2p::sync", %peer, error = %e, "malformed request");
+                        self.penalize(peer, Offence::Malformed);
+                        return;
+                    }
+                };
                 let response = match self.rate(peer, Traffic::SyncRequest) {
                     Verdict::Allowed => self.serve_sync(request),
                     _ => SyncResponse::Busy,
@@ -729,7 +735,7 @@ impl Service {
         })
     }
 
-    fn on_blob_event(&mut self, e: request_response::Event<BlobRequest, BlobResponse>) {
+    fn on_blob_event(&mut self, e: request_response::Event<Inbound<BlobRequest>, BlobResponse>) {
         use request_response::{Event, Message};
         match e {
             Event::Message {
@@ -740,6 +746,14 @@ impl Service {
                     },
                 ..
             } => {
+                let request = match request {
+                    Inbound::Valid(r) => r,
+                    Inbound::Malformed(e) => {
+                        tracing::debug!(target: "p2p::blob", %peer, error = %e, "malformed request");
+                        self.penalize(peer, Offence::Malformed);
+                        return;
+                    }
+                };
                 let response = match self.rate(peer, Traffic::BlobRequest) {
                     Verdict::Allowed => self.serve_blob(request),
                     _ => BlobResponse::Busy,

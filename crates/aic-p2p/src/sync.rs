@@ -226,7 +226,7 @@ impl Sync {
             .iter()
             .filter_map(|(p, s)| s.status.filter(|s| s.work > ours).map(|s| (*p, s.work)))
             .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|(_, work)| std::cmp::Reverse(*work));
         v
     }
 
