@@ -36,6 +36,52 @@ pub struct NodeConfig {
     pub mempool_max_bytes: usize,
     /// The provider registry: heartbeat interval, expiry and limits (TOML table `[providers]`).
     pub providers: ProviderConfig,
+    /// The peer-to-peer network (TOML table `[p2p]`).
+    pub p2p: P2pSection,
+}
+
+/// The `[p2p]` section: the node's peer-to-peer network.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pSection {
+    /// Join the network. Off by default so that a node (or a test) never reaches out
+    /// unasked; `aic node` turns it on.
+    pub enabled: bool,
+    /// Multiaddrs to listen on.
+    pub listen: Vec<String>,
+    /// Multiaddrs of peers to dial at start and whenever no peer is left, with `/p2p/<id>`.
+    pub bootnodes: Vec<String>,
+    /// Find peers on the local network by mDNS.
+    pub mdns: bool,
+    /// Find peers through the Kademlia DHT.
+    pub kademlia: bool,
+    /// Most established connections.
+    pub max_peers: u32,
+    /// The peer store file (default `data_dir/peers.txt`).
+    pub peer_store: Option<PathBuf>,
+    /// The network key file (default `data_dir/p2p.key`, created if missing).
+    pub key_file: Option<PathBuf>,
+    /// How long a misbehaving peer stays banned, seconds.
+    pub ban_secs: u64,
+}
+
+/// The default port of the peer-to-peer network.
+pub const DEFAULT_P2P_PORT: u16 = 7451;
+
+impl Default for P2pSection {
+    fn default() -> Self {
+        P2pSection {
+            enabled: false,
+            listen: vec![format!("/ip4/0.0.0.0/tcp/{DEFAULT_P2P_PORT}")],
+            bootnodes: Vec::new(),
+            mdns: true,
+            kademlia: true,
+            max_peers: 50,
+            peer_store: None,
+            key_file: None,
+            ban_secs: 24 * 60 * 60,
+        }
+    }
 }
 
 impl Default for NodeConfig {
@@ -53,6 +99,7 @@ impl Default for NodeConfig {
             mempool_max_txs: 50_000,
             mempool_max_bytes: 64 * 1024 * 1024,
             providers: ProviderConfig::default(),
+            p2p: P2pSection::default(),
         }
     }
 }
@@ -129,5 +176,13 @@ mod tests {
         assert_eq!(c.providers.heartbeat_interval_ms, 2000);
         assert_eq!(c.providers.max_devices, 64);
         assert!(toml::from_str::<NodeConfig>("[providers]\nheartbeat = 1\n").is_err());
+        let c: NodeConfig = toml::from_str(
+            "[p2p]\nenabled = true\nbootnodes = [\"/ip4/127.0.0.1/tcp/7451\"]\nmdns = false\n",
+        )
+        .unwrap();
+        assert!(c.p2p.enabled && !c.p2p.mdns);
+        assert_eq!(c.p2p.bootnodes.len(), 1);
+        assert_eq!(c.p2p.max_peers, 50);
+        assert!(toml::from_str::<NodeConfig>("[p2p]\nbootnode = []\n").is_err());
     }
 }

@@ -11,8 +11,11 @@ use aic_primitives::{
 };
 
 use crate::config::NodeConfig;
+
+mod cluster;
 use crate::keyfile::{KeyFile, KeyFileError};
 use crate::node::{NodeError, RunningNode};
+pub use cluster::{Cluster, ClusterOptions};
 
 /// File name of the funded wallet in a devnet data directory.
 pub const WALLET_FILE: &str = "wallet.key";

@@ -1,7 +1,8 @@
 //! The AIC node: builds every service from one [`NodeConfig`], runs them, and shuts them down.
 //!
 //! Services today: the chain (redb), the HTTP API (REST and JSON-RPC), the provider registry
-//! (worker agents' presence, in memory) and, when asked for, the built-in CPU miner. [`devnet`]
+//! (worker agents' presence, in memory), the peer-to-peer network (`[p2p]`, [`network`]) and,
+//! when asked for, the built-in CPU miner. [`devnet`]
 //! runs a whole local network in one call.
 //!
 //! # Invariants
@@ -12,9 +13,10 @@ mod config;
 pub mod devnet;
 mod keyfile;
 mod miner;
+pub mod network;
 mod node;
 
-pub use config::{ConfigError, NodeConfig};
+pub use config::{ConfigError, NodeConfig, P2pSection, DEFAULT_P2P_PORT};
 pub use keyfile::{KeyFile, KeyFileError};
 pub use miner::{search_nonce, Miner, MinerStats, BATCH};
 pub use node::{NodeError, RunningNode, BLOBS_DIR, CHAIN_DB};

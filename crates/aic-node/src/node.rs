@@ -10,6 +10,8 @@ use aic_rpc::{NodeHandle, ProviderRegistry, RpcAuth};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use aic_p2p::P2pHandle;
+
 use crate::config::{ConfigError, NodeConfig};
 use crate::miner::{Miner, MinerStats};
 
@@ -39,6 +41,9 @@ pub enum NodeError {
     /// The blob store could not be opened.
     #[error("opening the blob store: {0}")]
     Blobs(#[from] aic_blob::BlobError),
+    /// The peer-to-peer network could not start.
+    #[error("starting the network: {0}")]
+    P2p(#[from] aic_p2p::P2pError),
     /// IO failed (data directory, cookie, listening socket).
     #[error("{what}: {source}")]
     Io {
@@ -64,6 +69,9 @@ pub struct RunningNode {
     pub stratum_addr: Option<SocketAddr>,
     /// Worker agents announced to this node (`/api/v1/providers`), in memory only.
     pub providers: Arc<ProviderRegistry>,
+    /// The peer-to-peer network, if `[p2p] enabled`.
+    pub p2p: Option<P2pHandle>,
+    p2p_tasks: Vec<JoinHandle<()>>,
     miner: Option<Miner>,
     miner_threads: usize,
     /// The cookie file this node wrote, removed at shutdown as Bitcoin Core does.
@@ -162,7 +170,31 @@ impl RunningNode {
             }
             None => None,
         };
-        tracing::info!(target: "node", network = %params_name(&handle), %api_addr, ?stratum_addr, "node started");
+        let mut p2p_tasks = Vec::new();
+        let p2p = if config.p2p.enabled {
+            let params = handle.chain().params().clone();
+            let p2p_config = crate::network::p2p_config(config, &params)?;
+            let key_path = config
+                .p2p
+                .key_file
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join(crate::network::P2P_KEY));
+            let key = aic_p2p::load_or_create_key(&key_path).map_err(io(format!(
+                "reading the network key {}",
+                key_path.display()
+            )))?;
+            let adapter = Arc::new(crate::network::NodeAdapter::new(
+                handle.clone(),
+                blobs.clone(),
+            ));
+            let (p2p, task) = aic_p2p::start(p2p_config, key, adapter).await?;
+            p2p_tasks.push(task);
+            p2p_tasks.push(crate::network::spawn_relay(handle.clone(), p2p.clone()));
+            Some(p2p)
+        } else {
+            None
+        };
+        tracing::info!(target: "node", network = %params_name(&handle), %api_addr, ?stratum_addr, p2p = ?p2p.as_ref().map(|p| p.listen_addrs()), "node started");
         let mut node = RunningNode {
             handle,
             api_addr,
@@ -170,6 +202,8 @@ impl RunningNode {
             blobs,
             stratum_addr,
             providers,
+            p2p,
+            p2p_tasks,
             miner: None,
             miner_threads: config.miner_threads,
             cookie,
@@ -214,6 +248,13 @@ impl RunningNode {
         self.handle.close();
         if let Some(m) = self.miner.take() {
             let _ = tokio::task::spawn_blocking(move || m.stop()).await;
+        }
+        if let Some(p2p) = self.p2p.take() {
+            p2p.shutdown().await;
+        }
+        for t in self.p2p_tasks.drain(..) {
+            t.abort();
+            let _ = t.await;
         }
         if let Some(tx) = self.stop_server.take() {
             let _ = tx.send(());

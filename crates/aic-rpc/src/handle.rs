@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aic_chain::{BlockAccepted, Chain, ChainError};
 use aic_primitives::{Address, Block, Hash256, Height, Transaction};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::stratum::MiningStats;
 
@@ -20,12 +20,27 @@ pub struct TipEvent {
     pub mempool_seq: u64,
 }
 
+/// Something this node accepted from a local source (its miner, a Stratum share, the API)
+/// that the network should hear of. What arrived from peers is not relayed here: the
+/// network relays it itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Relay {
+    /// A block that became the tip.
+    Block(Box<Block>),
+    /// A transaction added to the mempool.
+    Tx(Box<Transaction>),
+}
+
+/// Items a slow relay subscriber may fall behind by before it misses some.
+const RELAY_CAPACITY: usize = 1_024;
+
 /// The chain shared by the API, the miner and the node's other services.
 #[derive(Debug)]
 pub struct NodeHandle {
     chain: Mutex<Chain>,
     events: watch::Sender<TipEvent>,
     closing: watch::Sender<bool>,
+    relay: broadcast::Sender<Relay>,
     payout: Option<Address>,
     mining: MiningStats,
 }
@@ -43,6 +58,7 @@ impl NodeHandle {
             chain: Mutex::new(chain),
             events,
             closing: watch::channel(false).0,
+            relay: broadcast::channel(RELAY_CAPACITY).0,
             payout,
             mining: MiningStats::default(),
         }
@@ -89,8 +105,25 @@ impl NodeHandle {
             .unwrap_or(0)
     }
 
-    /// Submits a block and tells subscribers if the tip moved.
+    /// Subscribes to what local sources submit (for the network to gossip).
+    pub fn subscribe_relay(&self) -> broadcast::Receiver<Relay> {
+        self.relay.subscribe()
+    }
+
+    /// Submits a block from a local source, tells subscribers if the tip moved and hands it
+    /// to the network's relay.
     pub fn submit_block(&self, block: Block) -> Result<BlockAccepted, ChainError> {
+        let copy = (self.relay.receiver_count() > 0).then(|| block.clone());
+        let accepted = self.submit_block_from_peer(block)?;
+        if let (true, Some(b)) = (accepted.is_tip, copy) {
+            let _ = self.relay.send(Relay::Block(Box::new(b)));
+        }
+        Ok(accepted)
+    }
+
+    /// Submits a block that arrived from the network: like [`NodeHandle::submit_block`] but
+    /// not handed back to the relay.
+    pub fn submit_block_from_peer(&self, block: Block) -> Result<BlockAccepted, ChainError> {
         let now = self.now();
         let mut chain = self.chain();
         let accepted = chain.submit_block(block, now)?;
@@ -104,8 +137,19 @@ impl NodeHandle {
         Ok(accepted)
     }
 
-    /// Submits a transaction to the mempool and tells subscribers.
+    /// Submits a transaction from a local source to the mempool, tells subscribers and hands
+    /// it to the network's relay.
     pub fn submit_tx(&self, tx: Transaction) -> Result<Hash256, ChainError> {
+        let copy = (self.relay.receiver_count() > 0).then(|| tx.clone());
+        let txid = self.submit_tx_from_peer(tx)?;
+        if let Some(t) = copy {
+            let _ = self.relay.send(Relay::Tx(Box::new(t)));
+        }
+        Ok(txid)
+    }
+
+    /// Submits a transaction that arrived from the network (not handed back to the relay).
+    pub fn submit_tx_from_peer(&self, tx: Transaction) -> Result<Hash256, ChainError> {
         let txid = self.chain().submit_tx(tx)?;
         self.events.send_modify(|e| e.mempool_seq += 1);
         Ok(txid)

@@ -29,7 +29,7 @@ pub use codes::{bip22_reason, error_code};
 pub use data_service::{
     bind_data_socket, data_service_router, serve_data_service, DATA_SOCKET_MODE,
 };
-pub use handle::{NodeHandle, TipEvent};
+pub use handle::{NodeHandle, Relay, TipEvent};
 pub use providers::{provider_router, ProviderConfig, ProviderError, ProviderRegistry};
 pub use server::{router, serve};
 pub use stratum::{
