@@ -65,14 +65,11 @@ pub struct P2pSection {
     pub ban_secs: u64,
 }
 
-/// The default port of the peer-to-peer network.
-pub const DEFAULT_P2P_PORT: u16 = 7451;
-
 impl Default for P2pSection {
     fn default() -> Self {
         P2pSection {
             enabled: false,
-            listen: vec![format!("/ip4/0.0.0.0/tcp/{DEFAULT_P2P_PORT}")],
+            listen: vec![format!("/ip4/0.0.0.0/tcp/{}", aic_api::DEFAULT_P2P_PORT)],
             bootnodes: Vec::new(),
             mdns: true,
             kademlia: true,

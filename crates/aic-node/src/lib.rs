@@ -16,7 +16,7 @@ mod miner;
 pub mod network;
 mod node;
 
-pub use config::{ConfigError, NodeConfig, P2pSection, DEFAULT_P2P_PORT};
+pub use config::{ConfigError, NodeConfig, P2pSection};
 pub use keyfile::{KeyFile, KeyFileError};
 pub use miner::{search_nonce, Miner, MinerStats, BATCH};
 pub use node::{NodeError, RunningNode, BLOBS_DIR, CHAIN_DB};
