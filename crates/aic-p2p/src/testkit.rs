@@ -154,6 +154,12 @@ impl MemChain {
         id
     }
 
+    /// Stores `bytes` under `id` whether or not they hash to it (a corrupt store, as a
+    /// misbehaving peer would serve).
+    pub fn add_corrupt_blob(&self, id: BlobId, bytes: &[u8]) {
+        self.lock().blobs.insert(id, bytes.to_vec());
+    }
+
     /// A stored blob.
     pub fn blob(&self, id: &BlobId) -> Option<Vec<u8>> {
         self.lock().blobs.get(id).cloned()

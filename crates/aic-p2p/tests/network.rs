@@ -215,3 +215,86 @@ async fn a_peer_sending_invalid_blocks_or_garbage_is_banned_and_the_network_goes
         h.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_blob_and_an_invalid_tx_are_charged_and_the_good_copy_is_fetched() {
+    let blob: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let id = aic_blob::BlobId::of(&blob);
+    // A serves bytes that do not hash to the id; B serves the real blob.
+    let a_chain = Arc::new(MemChain::new());
+    let mut corrupt = blob.clone();
+    corrupt[1_000] ^= 1;
+    a_chain.add_corrupt_blob(id, &corrupt);
+    let a = node(a_chain.clone(), Vec::new()).await;
+    let b_chain = Arc::new(MemChain::new());
+    b_chain.add_blob(&blob);
+    let b = node(b_chain.clone(), a.listen_addrs()).await;
+    let c_chain = Arc::new(MemChain::new());
+    let c = node(
+        c_chain.clone(),
+        [a.listen_addrs(), b.listen_addrs()].concat(),
+    )
+    .await;
+    let mut events = c.events();
+    until(Duration::from_secs(10), "C connected to A and B", || {
+        futures::executor::block_on(c.peers()).unwrap().len() == 2
+    })
+    .await;
+    let len = tokio::time::timeout(Duration::from_secs(20), c.fetch_blob(id))
+        .await
+        .expect("blob within 20 s")
+        .unwrap();
+    assert_eq!(len, blob.len() as u64);
+    assert_eq!(c_chain.blob(&id).unwrap(), blob);
+    // Whichever holder was tried first, A's bytes never verify: if A was asked, A was charged.
+    let mut charged = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let P2pEvent::PeerPenalized { peer, offence, .. } = e {
+            charged.push((peer, offence));
+        }
+    }
+    assert!(
+        charged
+            .iter()
+            .all(|(p, o)| *p == a.peer_id() && *o == aic_p2p::score::Offence::InvalidBlob),
+        "{charged:?}"
+    );
+    // Ask A alone: its copy is refused and it is charged.
+    let other = aic_blob::BlobId::of(b"another blob");
+    a_chain.add_corrupt_blob(other, b"not another blob");
+    assert!(c.fetch_blob(other).await.is_err());
+    assert!(c_chain.blob(&other).is_none());
+    let got = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(P2pEvent::PeerPenalized { peer, offence, .. }) = events.recv().await {
+                return (peer, offence);
+            }
+        }
+    })
+    .await
+    .expect("the corrupt holder charged");
+    assert_eq!(got, (a.peer_id(), aic_p2p::score::Offence::InvalidBlob));
+
+    // A transaction that can never be valid (a standalone coinbase) gossiped by B.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let coinbase = mine_child(&c_chain.tip_header(), 5, Vec::new()).txs[0].clone();
+    b.publish_tx(coinbase).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(P2pEvent::PeerPenalized {
+                peer,
+                offence: aic_p2p::score::Offence::InvalidTx,
+                ..
+            }) = events.recv().await
+            {
+                return peer;
+            }
+        }
+    })
+    .await
+    .expect("the invalid tx's sender charged");
+    assert_eq!(got, b.peer_id());
+    for h in [a, b, c] {
+        h.shutdown().await;
+    }
+}

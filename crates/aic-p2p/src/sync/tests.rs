@@ -262,3 +262,48 @@ fn a_peer_on_another_chain_is_refused() {
         }]
     );
 }
+
+#[test]
+fn a_timed_out_request_is_charged_and_its_blocks_asked_elsewhere() {
+    let server = MemChain::new();
+    server.mine(3, 1);
+    let local = MemChain::new();
+    let (slow, fast) = (PeerId::random(), PeerId::random());
+    let mut s = sync();
+    let now = Instant::now();
+    s.on_connected(slow, now);
+    s.on_status(slow, status(&server), &local, now);
+    let headers = server.headers_after(&local.locator(), 2_000);
+    let asks = s.on_headers(slow, headers, &local, now);
+    let asked = asks
+        .iter()
+        .find_map(|a| match a {
+            Action::Request {
+                request: r @ SyncRequest::Blocks(_),
+                ..
+            } => Some(r.clone()),
+            _ => None,
+        })
+        .expect("blocks asked of the only peer");
+    assert_eq!(
+        s.on_request_failed(slow, &asked, true),
+        vec![Action::Penalize {
+            peer: slow,
+            offence: Offence::Timeout
+        }]
+    );
+    // A failure that is no one's fault (a closed connection) costs nothing.
+    assert!(s
+        .on_request_failed(slow, &SyncRequest::Status, false)
+        .is_empty());
+    // Another peer arrives; the blocks are asked again (of either) and the chain completes.
+    let actions = s.on_connected(fast, now);
+    let (_, served) = drive(
+        &mut s,
+        &local,
+        &HashMap::from([(fast, &server), (slow, &server)]),
+        actions,
+    );
+    assert_eq!(local.tip(), server.tip());
+    assert_eq!(served.values().sum::<usize>(), 3);
+}
