@@ -91,14 +91,17 @@ pub async fn start(
 ) -> Result<(P2pHandle, JoinHandle<()>), P2pError> {
     let topics = Topics::new(&config);
     let build = |e: String| P2pError::Build(e);
-    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+    let builder = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(
             tcp::Config::default().nodelay(true),
             noise::Config::new,
             yamux::Config::default,
         )
-        .map_err(|e| build(e.to_string()))?
+        .map_err(|e| build(e.to_string()))?;
+    #[cfg(feature = "quic")]
+    let builder = builder.with_quic();
+    let mut swarm = builder
         .with_behaviour(|k| {
             Behaviour::new(k, &config, &topics)
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + std::marker::Sync>)

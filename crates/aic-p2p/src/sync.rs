@@ -411,7 +411,7 @@ impl Sync {
             }
         }
         self.drop_unobtainable();
-        actions.extend(self.connect_front(node, now));
+        actions.extend(self.connect_front(node));
         actions.extend(self.tick(node, now));
         actions
     }
@@ -469,7 +469,7 @@ impl Sync {
     }
 
     /// Hands the received blocks at the queue's front to the chain, in order.
-    fn connect_front(&mut self, node: &dyn NodeAccess, now: Instant) -> Vec<Action> {
+    fn connect_front(&mut self, node: &dyn NodeAccess) -> Vec<Action> {
         let mut actions = Vec::new();
         while let Some(front) = self.queue.front() {
             if !matches!(front.slot, Slot::Received(..)) {
@@ -495,7 +495,7 @@ impl Sync {
             self.stats.blocks += 1;
             match node.submit_block(block) {
                 BlockVerdict::Accepted { .. } | BlockVerdict::Duplicate => {
-                    actions.extend(self.connect_orphans(hash, node, now));
+                    actions.extend(self.connect_orphans(hash, node));
                 }
                 BlockVerdict::Invalid(reason) => {
                     tracing::debug!(target: "p2p::sync", peer = %from, %hash, %reason, "invalid block from sync");
@@ -515,12 +515,7 @@ impl Sync {
     }
 
     /// Connects orphans waiting for `parent` (and theirs, in turn).
-    fn connect_orphans(
-        &mut self,
-        parent: Hash256,
-        node: &dyn NodeAccess,
-        now: Instant,
-    ) -> Vec<Action> {
+    fn connect_orphans(&mut self, parent: Hash256, node: &dyn NodeAccess) -> Vec<Action> {
         let mut actions = Vec::new();
         let mut parents = vec![parent];
         while let Some(p) = parents.pop() {
@@ -539,7 +534,6 @@ impl Sync {
                 }
             }
         }
-        let _ = now;
         actions
     }
 
@@ -562,7 +556,7 @@ impl Sync {
             BlockVerdict::Accepted { .. } => {
                 let height = node.tip().height.0;
                 self.note_peer_has(peer, hash, Some(height));
-                actions.extend(self.connect_orphans(hash, node, now));
+                actions.extend(self.connect_orphans(hash, node));
             }
             BlockVerdict::Duplicate | BlockVerdict::Ignored(_) => {}
             BlockVerdict::Invalid(_) => actions.push(Action::Penalize {

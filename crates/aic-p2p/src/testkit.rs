@@ -129,6 +129,9 @@ impl MemChain {
     }
 
     /// Mines `n` blocks on the tip (tags from `tag`) and returns them.
+    ///
+    /// # Panics
+    /// If the chain refuses a block it mined itself (a bug in the test kit).
     pub fn mine(&self, n: usize, tag: u64) -> Vec<Block> {
         (0..n as u64)
             .map(|i| {

@@ -298,3 +298,37 @@ async fn a_corrupt_blob_and_an_invalid_tx_are_charged_and_the_good_copy_is_fetch
         h.shutdown().await;
     }
 }
+
+#[cfg(feature = "quic")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_sync_over_quic() {
+    let quic = |boot: Vec<Multiaddr>| {
+        let mut c = config(boot);
+        c.listen = vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()];
+        c
+    };
+    let a_chain = Arc::new(MemChain::new());
+    a_chain.mine(50, 1);
+    let (a, _) = start(
+        quic(Vec::new()),
+        Keypair::generate_ed25519(),
+        a_chain.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(a.listen_addrs()[0].to_string().contains("/quic-v1/"));
+    let b_chain = Arc::new(MemChain::new());
+    let (b, _) = start(
+        quic(a.listen_addrs()),
+        Keypair::generate_ed25519(),
+        b_chain.clone(),
+    )
+    .await
+    .unwrap();
+    until(Duration::from_secs(20), "sync over QUIC", || {
+        b_chain.tip() == a_chain.tip()
+    })
+    .await;
+    a.shutdown().await;
+    b.shutdown().await;
+}
