@@ -28,9 +28,27 @@ fn verdict(job: JobId, pass: bool) -> MarketAction {
 fn awarded_to_1(w: &mut World) -> JobId {
     let id = w.post(spec());
     let bids = vec![
-        w.tx(1, MarketAction::Bid { job: id, price: aic(5) }),
-        w.tx(2, MarketAction::Bid { job: id, price: aic(6) }),
-        w.tx(3, MarketAction::Bid { job: id, price: aic(5) }),
+        w.tx(
+            1,
+            MarketAction::Bid {
+                job: id,
+                price: aic(5),
+            },
+        ),
+        w.tx(
+            2,
+            MarketAction::Bid {
+                job: id,
+                price: aic(6),
+            },
+        ),
+        w.tx(
+            3,
+            MarketAction::Bid {
+                job: id,
+                price: aic(5),
+            },
+        ),
     ];
     w.block(bids);
     w.close_bidding(&id);
@@ -95,8 +113,14 @@ fn an_honest_job_settles_and_pays_everyone() {
     // Every balance moved by exactly the statement, less each sender's fees.
     let gained = |u: u8| w.balance(u).to_units() as i128 - before[u as usize].to_units() as i128;
     assert_eq!(gained(1), (price.to_units() - fee.to_units()) as i128);
-    assert_eq!(gained(OWNER), (model_royalty.to_units() + dataset_royalty.to_units()) as i128);
-    assert_eq!(gained(v[0]), (verifier_fee.to_units() - fee.to_units()) as i128);
+    assert_eq!(
+        gained(OWNER),
+        (model_royalty.to_units() + dataset_royalty.to_units()) as i128
+    );
+    assert_eq!(
+        gained(v[0]),
+        (verifier_fee.to_units() - fee.to_units()) as i128
+    );
     assert_eq!(gained(CONSUMER), refund.to_units() as i128);
     // Reputation and locks.
     let p1 = w.provider(1);
@@ -120,8 +144,13 @@ fn a_cheating_provider_is_slashed_and_an_honest_one_finishes_the_job() {
     assert_eq!(job.status, JobStatus::Verifying);
     let second = drawn(&w, &id);
     assert_eq!(second.len(), 3);
-    assert!(second.iter().all(|u| !first.contains(u) && *u != 1 && *u != CONSUMER));
-    let txs = second.iter().map(|u| w.tx(*u, verdict(id, false))).collect();
+    assert!(second
+        .iter()
+        .all(|u| !first.contains(u) && *u != 1 && *u != CONSUMER));
+    let txs = second
+        .iter()
+        .map(|u| w.tx(*u, verdict(id, false)))
+        .collect();
     w.block(txs);
     w.close_challenge(&id);
 
@@ -155,10 +184,19 @@ fn a_cheating_provider_is_slashed_and_an_honest_one_finishes_the_job() {
     // The cheat may not bid again; an honest provider takes the job and is paid.
     w.refuses(
         1,
-        MarketAction::Bid { job: id, price: aic(4) },
+        MarketAction::Bid {
+            job: id,
+            price: aic(4),
+        },
         MarketError::ProviderExcluded,
     );
-    w.act(5, MarketAction::Bid { job: id, price: aic(7) });
+    w.act(
+        5,
+        MarketAction::Bid {
+            job: id,
+            price: aic(7),
+        },
+    );
     w.close_bidding(&id);
     assert_eq!(w.job(&id).award.unwrap().provider, addr(5));
     w.act(5, result_for(id, b"honest weights"));
@@ -201,7 +239,11 @@ fn a_lying_verifier_is_overturned_by_the_second_round() {
     // The provider gets its price and the liar's slashed stake.
     assert_eq!(
         w.balance(1),
-        p1_before.checked_add(aic(5)).unwrap().checked_add(aic(10)).unwrap()
+        p1_before
+            .checked_add(aic(5))
+            .unwrap()
+            .checked_add(aic(10))
+            .unwrap()
     );
     // The three honest verifiers are paid their fees; the liar is not.
     let fees: Vec<u8> = job
@@ -237,7 +279,10 @@ fn a_missed_deadline_refunds_the_consumer() {
     assert_eq!(job.status, JobStatus::Expired);
     assert_eq!(job.escrow, Amount::ZERO);
     // Only the posting fee is lost.
-    assert_eq!(w.balance(CONSUMER), before.checked_sub(units(1_000)).unwrap());
+    assert_eq!(
+        w.balance(CONSUMER),
+        before.checked_sub(units(1_000)).unwrap()
+    );
     let p = w.provider(1);
     assert_eq!((p.reputation.missed, p.active), (1, 0));
     w.refuses(
@@ -272,12 +317,21 @@ fn with_no_bids_the_window_extends_once_then_refunds() {
 fn a_cancelled_job_refunds_and_takes_no_more_bids() {
     let mut w = World::with_market();
     let id = w.post(spec());
-    w.act(1, MarketAction::Bid { job: id, price: aic(5) });
+    w.act(
+        1,
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
+    );
     w.act(CONSUMER, MarketAction::CancelJob { job: id });
     assert_eq!(w.job(&id).status, JobStatus::Cancelled);
     w.refuses(
         2,
-        MarketAction::Bid { job: id, price: aic(5) },
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
         MarketError::WrongJobState {
             expected: "open",
             got: "cancelled",
@@ -306,6 +360,9 @@ fn undoing_every_block_of_a_job_restores_the_state_exactly() {
     assert_eq!(w.ledger.state_root(), root);
     let after: Vec<_> = w.ledger.records().map(|(k, r)| (*k, r.clone())).collect();
     assert_eq!(after, records);
-    assert_eq!((0..USERS).map(|u| w.balance(u)).collect::<Vec<_>>(), balances);
+    assert_eq!(
+        (0..USERS).map(|u| w.balance(u)).collect::<Vec<_>>(),
+        balances
+    );
     assert_eq!(w.ledger.active_job_ids().count(), 0);
 }

@@ -23,7 +23,13 @@ fn post_with(w: &mut World, f: impl FnOnce(&mut aic_primitives::JobSpec)) -> Mar
 /// A job awarded to provider 1 at 5 AIC.
 fn awarded(w: &mut World) -> JobId {
     let id = w.post(spec());
-    w.act(1, MarketAction::Bid { job: id, price: aic(5) });
+    w.act(
+        1,
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
+    );
     w.close_bidding(&id);
     assert_eq!(w.job(&id).status, JobStatus::Awarded);
     id
@@ -49,7 +55,11 @@ fn already_registered() {
 #[test]
 fn not_registered() {
     let mut w = World::with_market();
-    w.refuses(7, MarketAction::TopUpStake { amount: aic(1) }, MarketError::NotRegistered);
+    w.refuses(
+        7,
+        MarketAction::TopUpStake { amount: aic(1) },
+        MarketError::NotRegistered,
+    );
 }
 
 #[test]
@@ -68,7 +78,13 @@ fn stake_below_minimum() {
 #[test]
 fn zero_amount() {
     let mut w = World::with_market();
-    w.refuses(1, MarketAction::TopUpStake { amount: Amount::ZERO }, MarketError::ZeroAmount);
+    w.refuses(
+        1,
+        MarketAction::TopUpStake {
+            amount: Amount::ZERO,
+        },
+        MarketError::ZeroAmount,
+    );
 }
 
 #[test]
@@ -109,13 +125,21 @@ fn unstake_exceeds_stake() {
 fn stake_locked() {
     let mut w = World::with_market();
     awarded(&mut w);
-    w.refuses(1, MarketAction::Unstake { amount: aic(20) }, MarketError::StakeLocked { active: 1 });
+    w.refuses(
+        1,
+        MarketAction::Unstake { amount: aic(20) },
+        MarketError::StakeLocked { active: 1 },
+    );
 }
 
 #[test]
 fn nothing_unbonding() {
     let mut w = World::with_market();
-    w.refuses(1, MarketAction::WithdrawStake, MarketError::NothingUnbonding);
+    w.refuses(
+        1,
+        MarketAction::WithdrawStake,
+        MarketError::NothingUnbonding,
+    );
 }
 
 #[test]
@@ -125,13 +149,28 @@ fn still_unbonding_then_withdrawn() {
     w.act(1, MarketAction::Unstake { amount: aic(20) });
     let release = Height(w.height + w.params.market.unbonding_blocks);
     assert_eq!(w.provider(1).release, release);
-    w.refuses(1, MarketAction::WithdrawStake, MarketError::StillUnbonding { release });
+    w.refuses(
+        1,
+        MarketAction::WithdrawStake,
+        MarketError::StillUnbonding { release },
+    );
     w.blocks(w.params.market.unbonding_blocks - 2);
-    w.refuses(1, MarketAction::WithdrawStake, MarketError::StillUnbonding { release });
+    w.refuses(
+        1,
+        MarketAction::WithdrawStake,
+        MarketError::StillUnbonding { release },
+    );
     w.blocks(1);
     w.act(1, MarketAction::WithdrawStake);
     let fees = Amount::from_units(2_000);
-    assert_eq!(w.balance(1), before.checked_add(aic(20)).unwrap().checked_sub(fees).unwrap());
+    assert_eq!(
+        w.balance(1),
+        before
+            .checked_add(aic(20))
+            .unwrap()
+            .checked_sub(fees)
+            .unwrap()
+    );
     assert_eq!(w.provider(1).stake, Amount::ZERO);
 }
 
@@ -172,13 +211,21 @@ fn duplicate_name() {
 #[test]
 fn model_exists() {
     let mut w = World::with_market();
-    w.refuses(7, MarketAction::PublishModel(model_publication()), MarketError::ModelExists);
+    w.refuses(
+        7,
+        MarketAction::PublishModel(model_publication()),
+        MarketError::ModelExists,
+    );
 }
 
 #[test]
 fn dataset_exists() {
     let mut w = World::with_market();
-    w.refuses(7, MarketAction::PublishDataset(dataset_publication()), MarketError::DatasetExists);
+    w.refuses(
+        7,
+        MarketAction::PublishDataset(dataset_publication()),
+        MarketError::DatasetExists,
+    );
 }
 
 #[test]
@@ -330,7 +377,11 @@ fn windows_out_of_range() {
 fn too_many_verifiers() {
     let mut w = World::with_market();
     let a = post_with(&mut w, |s| s.policy.verifiers = 8);
-    w.refuses(CONSUMER, a, MarketError::TooManyVerifiers { max: 7, got: 8 });
+    w.refuses(
+        CONSUMER,
+        a,
+        MarketError::TooManyVerifiers { max: 7, got: 8 },
+    );
 }
 
 #[test]
@@ -380,7 +431,11 @@ fn unknown_job_and_not_consumer() {
         },
         MarketError::UnknownJob,
     );
-    w.refuses(2, MarketAction::CancelJob { job: id }, MarketError::NotConsumer);
+    w.refuses(
+        2,
+        MarketAction::CancelJob { job: id },
+        MarketError::NotConsumer,
+    );
 }
 
 #[test]
@@ -389,7 +444,10 @@ fn wrong_job_state() {
     let id = awarded(&mut w);
     w.refuses(
         2,
-        MarketAction::Bid { job: id, price: aic(4) },
+        MarketAction::Bid {
+            job: id,
+            price: aic(4),
+        },
         MarketError::WrongJobState {
             expected: "open",
             got: "awarded",
@@ -413,7 +471,10 @@ fn price_above_max() {
     let id = w.post(spec());
     w.refuses(
         1,
-        MarketAction::Bid { job: id, price: aic(11) },
+        MarketAction::Bid {
+            job: id,
+            price: aic(11),
+        },
         MarketError::PriceAboveMax {
             max: aic(10),
             got: aic(11),
@@ -425,8 +486,21 @@ fn price_above_max() {
 fn duplicate_bid() {
     let mut w = World::with_market();
     let id = w.post(spec());
-    w.act(1, MarketAction::Bid { job: id, price: aic(5) });
-    w.refuses(1, MarketAction::Bid { job: id, price: aic(4) }, MarketError::DuplicateBid);
+    w.act(
+        1,
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
+    );
+    w.refuses(
+        1,
+        MarketAction::Bid {
+            job: id,
+            price: aic(4),
+        },
+        MarketError::DuplicateBid,
+    );
 }
 
 #[test]
@@ -434,8 +508,21 @@ fn too_many_bids() {
     let mut w = World::with_market();
     w.params.market.max_bids = 1;
     let id = w.post(spec());
-    w.act(1, MarketAction::Bid { job: id, price: aic(5) });
-    w.refuses(2, MarketAction::Bid { job: id, price: aic(4) }, MarketError::TooManyBids { max: 1 });
+    w.act(
+        1,
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
+    );
+    w.refuses(
+        2,
+        MarketAction::Bid {
+            job: id,
+            price: aic(4),
+        },
+        MarketError::TooManyBids { max: 1 },
+    );
 }
 
 #[test]
@@ -443,7 +530,14 @@ fn self_dealing() {
     let mut w = World::with_market();
     w.act(CONSUMER, registration(aic(20)));
     let id = w.post(spec());
-    w.refuses(CONSUMER, MarketAction::Bid { job: id, price: aic(5) }, MarketError::SelfDealing);
+    w.refuses(
+        CONSUMER,
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
+        MarketError::SelfDealing,
+    );
 }
 
 #[test]
@@ -452,7 +546,10 @@ fn device_class_and_memory() {
     let id = w.post(post_spec(|s| s.device_class = DeviceClass::Gpu));
     w.refuses(
         1,
-        MarketAction::Bid { job: id, price: aic(5) },
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
         MarketError::DeviceClassMismatch {
             needed: "gpu",
             has: "cpu",
@@ -461,7 +558,10 @@ fn device_class_and_memory() {
     let id = w.post(post_spec(|s| s.min_memory_mib = 8192));
     w.refuses(
         1,
-        MarketAction::Bid { job: id, price: aic(5) },
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
         MarketError::InsufficientMemory {
             needed: 8192,
             has: 4096,
@@ -481,7 +581,10 @@ fn tier_stake_and_reputation() {
     let id = w.post(post_spec(|s| s.tier = 1));
     w.refuses(
         1,
-        MarketAction::Bid { job: id, price: aic(5) },
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
         MarketError::TierStake {
             tier: 1,
             min: aic(50),
@@ -491,7 +594,10 @@ fn tier_stake_and_reputation() {
     w.act(1, MarketAction::TopUpStake { amount: aic(40) });
     w.refuses(
         1,
-        MarketAction::Bid { job: id, price: aic(5) },
+        MarketAction::Bid {
+            job: id,
+            price: aic(5),
+        },
         MarketError::TierReputation {
             tier: 1,
             min: 150,
