@@ -12,6 +12,7 @@
 //!   decimal AIC string for people.
 
 pub mod jsonrpc;
+pub mod market;
 pub mod provider;
 pub mod rest;
 pub mod stratum;

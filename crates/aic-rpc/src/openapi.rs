@@ -19,6 +19,12 @@ fn ok(schema: &str, extra: Value) -> Value {
 
 /// The document.
 pub(crate) fn document() -> Value {
+    let mut doc = base_document();
+    crate::openapi_market::extend(&mut doc);
+    doc
+}
+
+fn base_document() -> Value {
     let errors = error_responses();
     json!({
         "openapi": "3.1.0",
@@ -136,7 +142,7 @@ pub(crate) fn document() -> Value {
                 "chain_work": {"type": "string"}, "state_root": {"type": "string"},
                 "mempool_size": {"type": "integer"}, "mempool_bytes": {"type": "integer"}}},
             "Tx": {"type": "object", "required": ["txid", "hex", "kind"], "properties": {
-                "txid": {"type": "string"}, "hex": {"type": "string"}, "kind": {"enum": ["coinbase", "transfer"]},
+                "txid": {"type": "string"}, "hex": {"type": "string"}, "kind": {"type": "string", "description": "coinbase, transfer, or a market action: register-provider, top-up-stake, unstake, withdraw-stake, publish-model, publish-dataset, post-job, cancel-job, bid, submit-result, verdict"}, "job": {"type": "string", "description": "the job a market action is about"},
                 "from": {"type": "string"}, "to": {"type": "string"}, "amount_units": {"type": "integer"},
                 "fee_units": {"type": "integer"}, "nonce": {"type": "integer"},
                 "payouts": {"type": "array", "items": {"type": "object", "properties": {"to": {"type": "string"}, "amount_units": {"type": "integer"}}}},

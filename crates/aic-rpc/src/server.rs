@@ -49,6 +49,7 @@ pub fn router(
         .route("/api/v1/openapi.json", get(rest::openapi))
         .route("/rpc", post(jsonrpc::handle))
         .route("/", post(jsonrpc::handle))
+        .merge(crate::market::routes())
         .fallback(rest::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -86,6 +87,7 @@ mod tests {
             include_str!("server.rs"),
             include_str!("providers/routes.rs"),
             include_str!("blobs.rs"),
+            include_str!("market.rs"),
         ];
         let mut seen = 0;
         for source in sources {
