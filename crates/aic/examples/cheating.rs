@@ -53,7 +53,11 @@ fn config(seed: u64) -> TrainConfig {
 }
 
 fn model(cfg: &KwsConfig, seed: u64) -> KwsDsCnn {
-    KwsDsCnn::new(cfg, &mut Rng::stream(seed, "init"), &Device::flex().autodiff())
+    KwsDsCnn::new(
+        cfg,
+        &mut Rng::stream(seed, "init"),
+        &Device::flex().autodiff(),
+    )
 }
 
 /// Every grid checkpoint of a run, and how long it took.
@@ -98,9 +102,10 @@ struct Provider {
 }
 
 fn main() {
-    let dir = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/fsdd")
-    });
+    let dir = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/fsdd"));
     let data = aic_ml::data::fsdd(&dir, &LogMelParams::speech_8khz()).expect("FSDD");
     let kws = KwsConfig {
         channels: 8,
@@ -250,7 +255,9 @@ fn main() {
 
     println!("# Cheating measured ({n} segments of {SEGMENT} steps, training {train_time:.2?}, one segment replayed in {per_segment:.2?} on average over {replays} replays)");
     println!();
-    println!("| provider | work skipped | segments failing replay | detection k=1 | k=2 | k=4 | k=8 |");
+    println!(
+        "| provider | work skipped | segments failing replay | detection k=1 | k=2 | k=4 | k=8 |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for (name, skipped, bad, exact, drawn) in &rows {
         let cells: Vec<String> = exact
@@ -267,11 +274,17 @@ fn main() {
     println!();
     println!("Detection: exact hypergeometric, and in brackets the share of {TRIALS} draws made with the ledger's `draw_indices` that hit a failing segment.");
     println!();
-    println!("| sampled segments k | verification cost per verifier (measured) | per verifier (k / N) |");
+    println!(
+        "| sampled segments k | verification cost per verifier (measured) | per verifier (k / N) |"
+    );
     println!("|---|---|---|");
     for &k in &ks {
         let measured = per_segment.as_secs_f64() * k as f64 / train_time.as_secs_f64();
-        println!("| {k} | {:.1}% | {:.1}% |", measured * 100.0, k as f64 / n as f64 * 100.0);
+        println!(
+            "| {k} | {:.1}% | {:.1}% |",
+            measured * 100.0,
+            k as f64 / n as f64 * 100.0
+        );
     }
     // Where cheating stops paying. A provider whose honest work costs C bids price P; skipping
     // a fraction f of the segments saves f*C and, with probability p(k), loses the price and
@@ -297,7 +310,11 @@ fn main() {
                     }
                 })
                 .collect();
-            println!("| {price} | {:.0}% | {} |", skipped * 100.0, cells.join(" | "));
+            println!(
+                "| {price} | {:.0}% | {} |",
+                skipped * 100.0,
+                cells.join(" | ")
+            );
         }
     }
 }
