@@ -1,8 +1,8 @@
 //! The AIC node's external interfaces: REST under `/api/v1` (with explorer routes and a
-//! server-sent event stream, [`events`]), Bitcoin-style JSON-RPC at `/rpc`,
-//! the OpenAPI document, the provider registry ([`providers`]: worker agents' presence and job
-//! reports), the Stratum v1 server for mining hardware, and (feature `data-service`) the
-//! worker's blob service on a Unix socket for sandboxed jobs.
+//! server-sent event stream, [`events`]), Bitcoin-style JSON-RPC at `/rpc`, the dashboard's
+//! embedded pages at `/`, the OpenAPI document, the provider registry ([`providers`]: worker
+//! agents' presence and job reports), the Stratum v1 server for mining hardware, and (feature
+//! `data-service`) the worker's blob service on a Unix socket for sandboxed jobs.
 //!
 //! # Invariants
 //! - Bad input gets a 4xx answer with a machine-readable code and changes nothing.
@@ -13,6 +13,7 @@ mod auth;
 mod blobs;
 mod codes;
 mod convert;
+mod dashboard;
 #[cfg(feature = "data-service")]
 mod data_service;
 pub mod events;

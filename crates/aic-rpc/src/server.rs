@@ -26,8 +26,8 @@ pub(crate) struct AppState {
 
 /// The API's routes: REST under `/api/v1` (with the explorer's routes and the event stream
 /// at `/api/v1/events`), JSON-RPC at `/rpc` and `POST /` (HTTP Basic auth with `auth`), the
-/// provider routes of [`crate::provider_router`] and, with a store, the blob routes of
-/// [`crate::blob_router`].
+/// dashboard at `GET /` and `/dashboard/`, the provider routes of [`crate::provider_router`]
+/// and, with a store, the blob routes of [`crate::blob_router`].
 pub fn router(
     handle: Arc<NodeHandle>,
     auth: RpcAuth,
@@ -56,7 +56,8 @@ pub fn router(
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .merge(crate::provider_router(providers))
-        .merge(events);
+        .merge(events)
+        .merge(crate::dashboard::router());
     match blob_routes {
         Some(b) => api.merge(b),
         None => api,
