@@ -42,7 +42,8 @@ const MINING_EVERY: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 struct Published {
     kind: &'static str,
-    id: u64,
+    /// The hub's sequence number; none on a client's own `lagged`.
+    id: Option<u64>,
     data: String,
 }
 
@@ -107,7 +108,7 @@ impl Hub {
         *seq += 1;
         let _ = self.out.send(Arc::new(Published {
             kind,
-            id: *seq,
+            id: Some(*seq),
             data,
         }));
     }
@@ -128,7 +129,7 @@ impl Hub {
                     Ok(n) if self.out.receiver_count() > 0 => {
                         if let Some((kind, data)) = self.describe(n).await {
                             seq += 1;
-                            let _ = self.out.send(Arc::new(Published { kind, id: seq, data }));
+                            let _ = self.out.send(Arc::new(Published { kind, id: Some(seq), data }));
                         }
                     }
                     Ok(_) => {}
@@ -223,6 +224,34 @@ fn event_types(p: &Params) -> Result<Vec<&'static str>, Failure> {
         .collect()
 }
 
+/// What one client is sent after `hello`: the hub's events of the `types` it asked for (and
+/// `lagged` always), and a `lagged` of its own when it fell more than [`CLIENT_BUFFER`]
+/// behind. Holds the client's place among the subscribers until dropped.
+fn client_events(
+    rx: broadcast::Receiver<Arc<Published>>,
+    subscription: Subscription,
+    types: Vec<&'static str>,
+) -> impl Stream<Item = Arc<Published>> {
+    stream::unfold(
+        (rx, subscription, types),
+        |(mut rx, sub, types)| async move {
+            loop {
+                let event = match rx.recv().await {
+                    Ok(p) if p.kind == "lagged" || types.contains(&p.kind) => p,
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(missed)) => Arc::new(Published {
+                        kind: "lagged",
+                        id: None,
+                        data: serde_json::to_string(&LaggedEvent { missed }).unwrap_or_default(),
+                    }),
+                    Err(RecvError::Closed) => return None,
+                };
+                return Some((event, (rx, sub, types)));
+            }
+        },
+    )
+}
+
 fn sse_event(kind: &str, id: Option<u64>, data: &str) -> Event {
     let e = Event::default().event(kind).data(data);
     match id {
@@ -259,26 +288,7 @@ async fn events(
         &serde_json::to_string(&hello).unwrap_or_default(),
     )
     .retry(Duration::from_secs(3));
-    let live = stream::unfold(
-        (rx, subscription, types),
-        |(mut rx, sub, types)| async move {
-            loop {
-                let event = match rx.recv().await {
-                    Ok(p) if p.kind == "lagged" || types.contains(&p.kind) => {
-                        sse_event(p.kind, Some(p.id), &p.data)
-                    }
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(missed)) => {
-                        let body =
-                            serde_json::to_string(&LaggedEvent { missed }).unwrap_or_default();
-                        sse_event("lagged", None, &body)
-                    }
-                    Err(RecvError::Closed) => return None,
-                };
-                return Some((Ok(event), (rx, sub, types)));
-            }
-        },
-    );
+    let live = client_events(rx, subscription, types).map(|p| Ok(sse_event(p.kind, p.id, &p.data)));
     let handle = hub.handle.clone();
     let stream = stream::once(async move { Ok(hello) })
         .chain(live)
