@@ -148,6 +148,8 @@ pub(crate) struct StratumClient {
     reader: BufReader<TcpStream>,
     pub(crate) extranonce1: Vec<u8>,
     next_id: i64,
+    /// Notifications read while waiting for an answer.
+    notes: Vec<Value>,
 }
 
 impl StratumClient {
@@ -162,6 +164,7 @@ impl StratumClient {
             stream,
             extranonce1: Vec::new(),
             next_id: 1,
+            notes: Vec::new(),
         };
         let sub = c.call("mining.subscribe", json!(["aic-test/1"]));
         c.extranonce1 = hex::decode(sub["result"][1].as_str().unwrap()).unwrap();
@@ -179,7 +182,7 @@ impl StratumClient {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
     }
 
-    /// Sends a request and returns its answer, dropping notifications before it.
+    /// Sends a request and returns its answer, keeping notifications that come before it.
     pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
@@ -191,11 +194,20 @@ impl StratumClient {
             if v["id"] == json!(id) {
                 return v;
             }
+            self.notes.push(v);
         }
     }
 
-    /// The next `mining.notify`.
+    /// The newest `mining.notify` already read, else the next one.
     pub(crate) fn next_notify(&mut self) -> Value {
+        let notes = std::mem::take(&mut self.notes);
+        if let Some(job) = notes
+            .into_iter()
+            .rev()
+            .find(|n| n["method"] == "mining.notify")
+        {
+            return job;
+        }
         loop {
             let v = self.recv();
             if v["method"] == "mining.notify" {

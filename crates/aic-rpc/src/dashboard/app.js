@@ -45,7 +45,8 @@ async function route() {
   const offs = [];
   const ctx = {
     events,
-    on: (type, fn) => offs.push(events.on(type, fn)),
+    // A page still loading when it is left subscribes to nothing.
+    on: (type, fn) => { if (gen === generation) offs.push(events.on(type, fn)); },
     alive: () => gen === generation,
     title: (t) => { document.title = t ? `${t} · AIC` : "AIC node"; },
   };
