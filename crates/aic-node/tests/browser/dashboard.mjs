@@ -145,6 +145,11 @@ try {
   await page.waitForFunction((h) => location.hash === "#/block/" + h, b1.hash);
   await page.waitForSelector("#block-hash");
   check(true, "searching a height opens its block");
+  const b2 = await api("/blocks/2");
+  await search(b2.hash);
+  await page.waitForFunction((h) => location.hash === "#/block/" + h, b2.hash);
+  await page.waitForFunction((h) => document.querySelector("#block-hash")?.textContent === h, b2.hash);
+  check(true, "searching a block hash opens the block");
   await search(TXID);
   await page.waitForFunction((t) => location.hash === "#/tx/" + t, TXID);
   check(true, "searching a txid opens the transaction");

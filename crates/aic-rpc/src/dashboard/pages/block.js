@@ -12,13 +12,15 @@ export default async function block(view, [id], ctx) {
   const confirmations = h("span", { id: "confirmations" });
   const setTip = (height) => {
     confirmations.textContent = b.main_chain ? int(height - b.height + 1) : "not on the main chain";
+    // "next" appears once there is a next block.
+    view.querySelector("#next-block")?.toggleAttribute("hidden", !(b.main_chain && height > b.height));
   };
   const coinbase = b.txs[0];
   fill(view,
     h("h1", {}, `Block ${int(b.height)}`, h("small", { class: "mono" }, b.hash)),
     h("div", { class: "nav-row" },
       b.height > 0 ? h("a", { class: "button", href: `#/block/${b.height - 1}` }, "← previous") : null,
-      h("a", { class: "button", href: `#/block/${b.height + 1}`, id: "next-block" }, "next →")),
+      h("a", { class: "button", href: `#/block/${b.height + 1}`, id: "next-block", hidden: true }, "next →")),
     h("div", { class: "grid stack" },
       panel("Header", null, kv([
         ["Hash", h("span", { class: "mono", id: "block-hash" }, b.hash)],
