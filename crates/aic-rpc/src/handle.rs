@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aic_chain::{BlockAccepted, Chain, ChainError};
 use aic_primitives::{Address, Block, Hash256, Height, Transaction};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::stratum::MiningStats;
 
@@ -20,11 +20,36 @@ pub struct TipEvent {
     pub mempool_seq: u64,
 }
 
+/// Notices kept for a slow reader of [`NodeHandle::notices`] before it starts missing some.
+pub const NOTICE_BUFFER: usize = 1024;
+
+/// One change the node made, in order: what event streams (`GET /api/v1/events`) are built
+/// from. Unlike [`TipEvent`], which keeps only the latest state, every change is a notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notice {
+    /// A block became the tip, after `reorg_depth` main-chain blocks were undone.
+    Tip {
+        /// Its height.
+        height: Height,
+        /// Its hash.
+        hash: Hash256,
+        /// Blocks undone to switch to it (0: it extends the old tip).
+        reorg_depth: u64,
+    },
+    /// A transaction entered the mempool.
+    Tx {
+        /// Its txid.
+        txid: Hash256,
+    },
+}
+
 /// The chain shared by the API, the miner and the node's other services.
 #[derive(Debug)]
 pub struct NodeHandle {
     chain: Mutex<Chain>,
     events: watch::Sender<TipEvent>,
+    notices: broadcast::Sender<Notice>,
     closing: watch::Sender<bool>,
     payout: Option<Address>,
     mining: MiningStats,
@@ -42,6 +67,7 @@ impl NodeHandle {
         NodeHandle {
             chain: Mutex::new(chain),
             events,
+            notices: broadcast::channel(NOTICE_BUFFER).0,
             closing: watch::channel(false).0,
             payout,
             mining: MiningStats::default(),
@@ -68,6 +94,12 @@ impl NodeHandle {
     /// Subscribes to tip and mempool changes.
     pub fn subscribe(&self) -> watch::Receiver<TipEvent> {
         self.events.subscribe()
+    }
+
+    /// Subscribes to every change, in order; a reader more than [`NOTICE_BUFFER`] notices
+    /// behind is told how many it missed (`RecvError::Lagged`).
+    pub fn notices(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
     }
 
     /// Tells waiting requests (long polls) that the node is shutting down.
@@ -100,6 +132,11 @@ impl NodeHandle {
                 e.height = tip.entry.height;
                 e.hash = tip.hash;
             });
+            let _ = self.notices.send(Notice::Tip {
+                height: accepted.height,
+                hash: accepted.hash,
+                reorg_depth: accepted.reorg_depth,
+            });
         }
         Ok(accepted)
     }
@@ -108,6 +145,7 @@ impl NodeHandle {
     pub fn submit_tx(&self, tx: Transaction) -> Result<Hash256, ChainError> {
         let txid = self.chain().submit_tx(tx)?;
         self.events.send_modify(|e| e.mempool_seq += 1);
+        let _ = self.notices.send(Notice::Tx { txid });
         Ok(txid)
     }
 }
