@@ -11,7 +11,10 @@
 //! - Amounts are given twice: `*_units` (integer base units, 10^8 per AIC) for programs, and a
 //!   decimal AIC string for people.
 
+pub mod events;
+pub mod explorer;
 pub mod jsonrpc;
+pub mod market;
 pub mod provider;
 pub mod rest;
 pub mod stratum;

@@ -34,7 +34,9 @@ pub struct Tx {
     pub txid: String,
     /// Canonical bytes, hex.
     pub hex: String,
-    /// `coinbase` or `transfer`.
+    /// `coinbase`, `transfer`, or a market action (`register-provider`, `top-up-stake`,
+    /// `unstake`, `withdraw-stake`, `publish-model`, `publish-dataset`, `post-job`,
+    /// `cancel-job`, `bid`, `submit-result`, `verdict`).
     pub kind: String,
     /// Sender address (transfers).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,7 +44,7 @@ pub struct Tx {
     /// Recipient address (transfers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// Amount moved, base units (transfers).
+    /// Amount moved out of the sender's balance, base units (transfers, stakes, budgets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_units: Option<u64>,
     /// Fee, base units (transfers).
@@ -54,6 +56,9 @@ pub struct Tx {
     /// Coinbase payouts.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub payouts: Vec<Payout>,
+    /// The job a market action is about (display order).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub job: Option<String>,
     /// Containing block (display order), absent while in the mempool.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block_hash: Option<String>,

@@ -273,7 +273,7 @@ fn import(c: &mut Criterion) {
                 let (dir, path) = copy_db(&p.db, &disk);
                 let mut chain = Chain::open(params.clone(), &path, ChainConfig::default()).unwrap();
                 for tx in &signed {
-                    chain.submit_tx(Transaction::Signed(**tx)).unwrap();
+                    chain.submit_tx(Transaction::Signed((*tx).clone())).unwrap();
                 }
                 (dir, chain, p.block.clone())
             },

@@ -8,9 +8,10 @@ use aic_consensus::{
     asert::next_bits, check_block_structure_with, check_header, check_tx_stateless,
     median_time_past, HeaderContext, TxError, MEDIAN_TIME_SPAN,
 };
-use aic_ledger::{Account, Ledger};
+use aic_ledger::market::{Record, RecordKey};
+use aic_ledger::{Account, BlockContext, Ledger};
 use aic_primitives::{
-    Address, Block, ChainParams, Coinbase, CompactTarget, Decode, Encode, Hash256, Height,
+    Action, Address, Block, ChainParams, Coinbase, CompactTarget, Decode, Encode, Hash256, Height,
     Transaction,
 };
 use aic_storage::{BlockStatus, IndexEntry, Store, WriteBatch};
@@ -101,7 +102,7 @@ fn check_main_in_index(
     }
 }
 
-/// The ledger from the stored accounts.
+/// The ledger from the stored accounts and market records.
 fn load_ledger(store: &Store) -> Result<Ledger, ChainError> {
     let accounts = store
         .load_accounts()?
@@ -112,7 +113,18 @@ fn load_ledger(store: &Store) -> Result<Ledger, ChainError> {
                 .map_err(|e| ChainError::Inconsistent(format!("stored account: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Ledger::from_accounts(accounts))
+    let records = store
+        .load_records()?
+        .into_iter()
+        .map(|(k, bytes)| {
+            let key = RecordKey::from_bytes(&k)
+                .map_err(|e| ChainError::Inconsistent(format!("stored record key: {e}")))?;
+            let record = Record::from_bytes(&key, &bytes)
+                .map_err(|e| ChainError::Inconsistent(format!("stored record: {e}")))?;
+            Ok((key, record))
+        })
+        .collect::<Result<Vec<_>, ChainError>>()?;
+    Ok(Ledger::from_state(accounts, records))
 }
 
 impl Chain {
@@ -252,7 +264,7 @@ impl Chain {
     pub fn find_tx(&self, txid: &Hash256) -> Result<Option<TxLookup>, ChainError> {
         if let Some(tx) = self.mempool.get(txid) {
             return Ok(Some(TxLookup {
-                tx: Transaction::Signed(*tx),
+                tx: Transaction::Signed(tx.clone()),
                 block: None,
             }));
         }
@@ -486,6 +498,12 @@ impl Chain {
             }
             .into());
         }
+        // A market transaction that is the sender's next is checked against the market now,
+        // so a bad one gets its rule back at once; later ones wait for their turn.
+        if signed.body.nonce == acct.nonce && matches!(signed.body.action, Action::Market(_)) {
+            self.ledger
+                .check_tx(&self.params, self.next_block_context(), &signed)?;
+        }
         let view = AccountView {
             nonce: acct.nonce,
             balance: acct.balance,
@@ -496,6 +514,21 @@ impl Chain {
         }
         self.verified.insert(txid);
         Ok(txid)
+    }
+
+    /// The context of the next block on the tip: its height, and the tip's hash as the seed of
+    /// the market's draws.
+    pub fn next_block_context(&self) -> BlockContext {
+        let tip = self.tip();
+        BlockContext {
+            height: Height(tip.entry.height.0 + 1),
+            seed: tip.hash,
+        }
+    }
+
+    /// The ledger at the tip (accounts and market records).
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     /// A template for the next block paying `miner`, with the best-paying mempool
@@ -517,9 +550,13 @@ impl Chain {
                 }
             },
         );
+        let ctx = BlockContext {
+            height,
+            seed: tip.hash,
+        };
         let state = self
             .ledger
-            .build_template(&self.params, height, &candidates, miner);
+            .build_template(&self.params, ctx, &candidates, miner);
         let bits = self.next_bits(&tip.hash);
         let min_time = self.median_time_past(&tip.hash).saturating_add(1);
         let now = u32::try_from(now).unwrap_or(u32::MAX);

@@ -35,7 +35,7 @@ pub use error::MempoolError;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
-use aic_primitives::{sha256d, Action, Address, Amount, Encode, Hash256, SignedTx, Transaction};
+use aic_primitives::{sha256d, Address, Amount, Encode, Hash256, SignedTx};
 
 use fee_rate::FeeRate;
 
@@ -149,7 +149,7 @@ impl Mempool {
         tx: SignedTx,
         account: AccountView,
     ) -> Result<Insertion, MempoolError> {
-        let encoded = Transaction::Signed(tx).to_bytes();
+        let encoded = tx.to_bytes();
         // Same as `Transaction::txid`, without encoding twice.
         let txid = sha256d(&encoded);
         let size = encoded.len();
@@ -378,6 +378,22 @@ impl Mempool {
         Some(last.saturating_add(1))
     }
 
+    /// Drops `sender`'s transaction of nonce `nonce` and every later one of the sender (they
+    /// could not apply without it). Returns the ids of the dropped transactions.
+    pub fn drop_from(&mut self, sender: &Address, nonce: u64) -> Vec<Hash256> {
+        let nonces: Vec<u64> = self
+            .senders
+            .get(sender)
+            .map(|q| q.range(nonce..).map(|(n, _)| *n).collect())
+            .unwrap_or_default();
+        nonces
+            .into_iter()
+            .rev()
+            .filter_map(|n| self.take(sender, n))
+            .map(|e| e.txid)
+            .collect()
+    }
+
     /// Re-checks the pool against a new chain tip (a block connected, or a reorg), given each
     /// sender's state there: drops every transaction whose nonce is below its sender's account
     /// nonce, then every transaction that no longer continues an unbroken, affordable chain
@@ -462,7 +478,7 @@ impl Mempool {
                 continue;
             }
             used += entry.size;
-            out.push(entry.tx);
+            out.push(entry.tx.clone());
             if out.len() >= max_count {
                 break;
             }
@@ -496,7 +512,5 @@ impl Mempool {
 
 /// Amount plus fee, `None` on overflow.
 fn spend_of(tx: &SignedTx) -> Option<Amount> {
-    match tx.body.action {
-        Action::Transfer { amount, .. } => amount.checked_add(tx.body.fee),
-    }
+    tx.body.action.spend().checked_add(tx.body.fee)
 }

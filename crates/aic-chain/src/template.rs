@@ -39,10 +39,7 @@ impl BlockTemplate {
 
     /// Txids of the non-coinbase transactions, in block order.
     pub fn txids(&self) -> Vec<Hash256> {
-        self.txs
-            .iter()
-            .map(|t| Transaction::Signed(*t).txid())
-            .collect()
+        self.txs.iter().map(SignedTx::txid).collect()
     }
 
     /// The header for `extranonce`, `time` and `nonce`, with the merkle root computed.
@@ -63,7 +60,7 @@ impl BlockTemplate {
     pub fn assemble(&self, extranonce: [u8; 8], header: BlockHeader) -> Block {
         let mut txs = Vec::with_capacity(self.txs.len() + 1);
         txs.push(self.coinbase_with(extranonce));
-        txs.extend(self.txs.iter().map(|t| Transaction::Signed(*t)));
+        txs.extend(self.txs.iter().cloned().map(Transaction::Signed));
         Block { header, txs }
     }
 }

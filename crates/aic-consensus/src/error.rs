@@ -1,5 +1,6 @@
 //! One error variant per consensus rule.
 
+use crate::market_error::MarketError;
 use aic_primitives::{Amount, CompactTarget, CompactTargetError, Hash256, Height};
 
 /// A block that breaks a consensus rule.
@@ -160,4 +161,7 @@ pub enum TxError {
     /// A coinbase sent as a standalone transaction.
     #[error("a coinbase is only valid as a block's first transaction")]
     StandaloneCoinbase,
+    /// A market transaction breaks a market rule.
+    #[error(transparent)]
+    Market(#[from] MarketError),
 }

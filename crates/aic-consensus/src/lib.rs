@@ -11,11 +11,13 @@
 
 pub mod asert;
 mod error;
+mod market_error;
 mod pow;
 mod rules;
 mod signatures;
 
 pub use error::{BlockError, TxError};
+pub use market_error::MarketError;
 pub use pow::{check_pow, median_time_past, MEDIAN_TIME_SPAN};
 pub use rules::{
     check_block_structure, check_block_structure_with, check_coinbase_value, check_header,

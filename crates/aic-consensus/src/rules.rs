@@ -149,13 +149,11 @@ pub fn check_tx_stateless(params: &ChainParams, tx: &SignedTx) -> Result<(), TxE
             got: tx.body.chain_id,
         });
     }
-    match tx.body.action {
-        aic_primitives::Action::Transfer { amount, .. } => {
-            amount
-                .checked_add(tx.body.fee)
-                .ok_or(TxError::ValueOverflow)?;
-        }
-    }
+    tx.body
+        .action
+        .spend()
+        .checked_add(tx.body.fee)
+        .ok_or(TxError::ValueOverflow)?;
     Ok(())
 }
 

@@ -1,14 +1,16 @@
 //! Accounts, the state tree, and applying and undoing blocks.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aic_consensus::{check_coinbase_value, check_state_root, BlockError, TxError};
 use aic_primitives::{
-    sha256, Action, Address, Amount, Block, ChainParams, Hash256, Height, Payout, SignedTx,
-    Transaction,
+    sha256, Address, Amount, Block, ChainParams, ContentId, Hash256, Height, JobId, Payout,
+    SignedTx, Transaction,
 };
 
 use crate::account::Account;
+use crate::market::{Dataset, Job, Model, Provider, Record, RecordKey};
+use crate::overlay::{BlockContext, Changes, Overlay};
 use crate::smt::SparseMerkleTree;
 use crate::undo::BlockUndo;
 
@@ -17,10 +19,13 @@ pub fn account_key(address: &Address) -> Hash256 {
     sha256(&address.0)
 }
 
-/// The account state and its Merkle commitment.
+/// The state (accounts and market records) and its Merkle commitment.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
     accounts: HashMap<Address, Account>,
+    records: BTreeMap<RecordKey, Record>,
+    /// Jobs not in a final state (derived from `records`, not committed).
+    active_jobs: BTreeSet<JobId>,
     tree: SparseMerkleTree,
 }
 
@@ -31,6 +36,8 @@ pub struct BlockOutcome {
     pub undo: BlockUndo,
     /// New state of every touched account (empty means deleted), for storage.
     pub changed: Vec<(Address, Account)>,
+    /// New state of every touched market record (`None` means deleted), for storage.
+    pub changed_records: Vec<(RecordKey, Option<Record>)>,
     /// Fees paid by the block's transactions.
     pub fees: Amount,
     /// State root after the block.
@@ -52,100 +59,6 @@ pub struct TemplateState {
     pub state_root: Hash256,
 }
 
-/// Accounts and their states, in first-touch order.
-type AccountChanges = Vec<(Address, Account)>;
-
-/// Pending changes on top of the ledger, committed all at once or dropped.
-struct Overlay<'a> {
-    base: &'a HashMap<Address, Account>,
-    changes: HashMap<Address, Account>,
-    order: Vec<Address>,
-}
-
-impl<'a> Overlay<'a> {
-    fn new(base: &'a HashMap<Address, Account>) -> Self {
-        Overlay {
-            base,
-            changes: HashMap::new(),
-            order: Vec::new(),
-        }
-    }
-
-    fn get(&self, a: &Address) -> Account {
-        self.changes
-            .get(a)
-            .or_else(|| self.base.get(a))
-            .copied()
-            .unwrap_or_default()
-    }
-
-    fn set(&mut self, a: Address, acct: Account) {
-        if self.changes.insert(a, acct).is_none() {
-            self.order.push(a);
-        }
-    }
-
-    /// Applies a signed transaction's stateful rules and effects; returns its fee. Changes
-    /// nothing when a rule fails.
-    fn apply_signed(&mut self, tx: &SignedTx) -> Result<Amount, TxError> {
-        let body = &tx.body;
-        let from = body.sender_address();
-        let mut sender = self.get(&from);
-        if body.nonce != sender.nonce {
-            return Err(TxError::BadNonce {
-                expected: sender.nonce,
-                got: body.nonce,
-            });
-        }
-        let Action::Transfer { to, amount } = body.action;
-        let needed = amount.checked_add(body.fee).ok_or(TxError::ValueOverflow)?;
-        sender.balance =
-            sender
-                .balance
-                .checked_sub(needed)
-                .ok_or(TxError::InsufficientBalance {
-                    needed,
-                    available: sender.balance,
-                })?;
-        sender.nonce += 1;
-        let mut recipient = if to == from { sender } else { self.get(&to) };
-        recipient.balance = recipient
-            .balance
-            .checked_add(amount)
-            .ok_or(TxError::BalanceOverflow)?;
-        if to != from {
-            self.set(from, sender);
-        }
-        self.set(to, recipient);
-        Ok(body.fee)
-    }
-
-    fn credit(&mut self, to: Address, amount: Amount) -> Result<(), TxError> {
-        let mut acct = self.get(&to);
-        acct.balance = acct
-            .balance
-            .checked_add(amount)
-            .ok_or(TxError::BalanceOverflow)?;
-        self.set(to, acct);
-        Ok(())
-    }
-
-    /// The touched accounts' previous and new states, in first-touch order.
-    fn into_changes(self) -> (AccountChanges, AccountChanges) {
-        let previous = self
-            .order
-            .iter()
-            .map(|a| (*a, self.base.get(a).copied().unwrap_or_default()))
-            .collect();
-        let changed = self
-            .order
-            .iter()
-            .map(|a| (*a, self.changes.get(a).copied().unwrap_or_default()))
-            .collect();
-        (previous, changed)
-    }
-}
-
 impl Ledger {
     /// An empty ledger (the state before genesis, root [`Hash256::ZERO`]).
     pub fn new() -> Ledger {
@@ -154,10 +67,91 @@ impl Ledger {
 
     /// A ledger holding `accounts`, rebuilding the state tree.
     pub fn from_accounts(accounts: impl IntoIterator<Item = (Address, Account)>) -> Ledger {
+        Ledger::from_state(accounts, [])
+    }
+
+    /// A ledger holding `accounts` and market `records`, rebuilding the state tree.
+    pub fn from_state(
+        accounts: impl IntoIterator<Item = (Address, Account)>,
+        records: impl IntoIterator<Item = (RecordKey, Record)>,
+    ) -> Ledger {
         let mut ledger = Ledger::new();
-        let changes: Vec<(Address, Account)> = accounts.into_iter().collect();
-        ledger.write(&changes);
+        ledger.write(&Changes {
+            accounts: accounts.into_iter().collect(),
+            records: records.into_iter().map(|(k, r)| (k, Some(r))).collect(),
+        });
         ledger
+    }
+
+    /// The market record under `key`.
+    pub fn record(&self, key: &RecordKey) -> Option<&Record> {
+        self.records.get(key)
+    }
+
+    /// Every market record, in key order (providers, models, datasets, jobs).
+    pub fn records(&self) -> impl Iterator<Item = (&RecordKey, &Record)> {
+        self.records.iter()
+    }
+
+    /// The provider registered by `address`.
+    pub fn provider(&self, address: &Address) -> Option<&Provider> {
+        match self.records.get(&RecordKey::Provider(*address)) {
+            Some(Record::Provider(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The published model `id`.
+    pub fn model(&self, id: &ContentId) -> Option<&Model> {
+        match self.records.get(&RecordKey::Model(*id)) {
+            Some(Record::Model(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The published dataset `id`.
+    pub fn dataset(&self, id: &ContentId) -> Option<&Dataset> {
+        match self.records.get(&RecordKey::Dataset(*id)) {
+            Some(Record::Dataset(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The job `id`.
+    pub fn job(&self, id: &JobId) -> Option<&Job> {
+        match self.records.get(&RecordKey::Job(*id)) {
+            Some(Record::Job(j)) => Some(j),
+            _ => None,
+        }
+    }
+
+    /// Addresses of every registered provider, ascending.
+    pub fn provider_addresses(&self) -> impl Iterator<Item = Address> + '_ {
+        self.records.keys().filter_map(|k| match k {
+            RecordKey::Provider(a) => Some(*a),
+            _ => None,
+        })
+    }
+
+    /// Ids of the jobs that are not in a final state, ascending.
+    pub fn active_job_ids(&self) -> impl Iterator<Item = JobId> + '_ {
+        self.active_jobs.iter().copied()
+    }
+
+    /// Every coin in the ledger: balances, stakes (bonded and unbonding) and job escrows.
+    /// Only coinbases change it. `None` on overflow (cannot happen on a valid chain).
+    pub fn total_supply(&self) -> Option<Amount> {
+        let mut total = self.total_balance()?;
+        for r in self.records.values() {
+            match r {
+                Record::Provider(p) => {
+                    total = total.checked_add(p.stake)?.checked_add(p.unbonding)?;
+                }
+                Record::Job(j) => total = total.checked_add(j.escrow)?,
+                Record::Model(_) | Record::Dataset(_) => {}
+            }
+        }
+        Some(total)
     }
 
     /// The account at `address` (empty if none).
@@ -187,16 +181,26 @@ impl Ledger {
         self.tree.root()
     }
 
-    /// Checks `tx` against the current state as if it were the next transaction in a block.
-    pub fn check_tx(&self, tx: &SignedTx) -> Result<(), TxError> {
-        Overlay::new(&self.accounts).apply_signed(tx).map(|_| ())
+    /// Checks `tx` against the current state as if it were the next transaction in the block
+    /// `ctx` (the market's rules depend on the height).
+    pub fn check_tx(
+        &self,
+        params: &ChainParams,
+        ctx: BlockContext,
+        tx: &SignedTx,
+    ) -> Result<(), TxError> {
+        Overlay::new(self)
+            .apply_signed(&params.market, ctx, tx)
+            .map(|_| ())
     }
 
     /// Applies a block at `height` whose structure and signatures were already checked
     /// (see `aic_consensus::check_block_structure`).
     ///
-    /// Checks nonces, balances, the coinbase value and the committed state root. On error the
-    /// ledger is unchanged.
+    /// Checks nonces, balances, the market's rules, the coinbase value and the committed state
+    /// root; moves the market's jobs whose windows end at this height (after the block's
+    /// transactions, before the coinbase). On error the ledger is unchanged; an error of the
+    /// end-of-block step is reported as transaction `block.txs.len()`.
     pub fn apply_block(
         &mut self,
         params: &ChainParams,
@@ -208,20 +212,30 @@ impl Ledger {
             .first()
             .and_then(Transaction::as_coinbase)
             .ok_or(BlockError::NoCoinbase)?;
-        let mut overlay = Overlay::new(&self.accounts);
+        let ctx = BlockContext {
+            height,
+            seed: block.header.prev_hash,
+        };
+        let mut overlay = Overlay::new(self);
         let mut fees = Amount::ZERO;
         for (index, tx) in block.txs.iter().enumerate().skip(1) {
             let tx = tx
                 .as_signed()
                 .ok_or(BlockError::MultipleCoinbases { index })?;
             let fee = overlay
-                .apply_signed(tx)
+                .apply_signed(&params.market, ctx, tx)
                 .map_err(|error| BlockError::Tx { index, error })?;
             fees = fees.checked_add(fee).ok_or(BlockError::Tx {
                 index,
                 error: TxError::ValueOverflow,
             })?;
         }
+        overlay
+            .end_block(&params.market, ctx)
+            .map_err(|error| BlockError::Tx {
+                index: block.txs.len(),
+                error,
+            })?;
         check_coinbase_value(params, coinbase, height, fees)?;
         for p in &coinbase.payouts {
             overlay
@@ -234,10 +248,14 @@ impl Ledger {
             self.write_tree(&previous);
             return Err(e);
         }
-        self.write_accounts(&changed);
+        self.write_state(&changed);
         Ok(BlockOutcome {
-            undo: BlockUndo { previous },
-            changed,
+            undo: BlockUndo {
+                previous: previous.accounts,
+                records: previous.records,
+            },
+            changed: changed.accounts,
+            changed_records: changed.records,
             fees,
             state_root,
         })
@@ -245,37 +263,45 @@ impl Ledger {
 
     /// Takes back a block applied with [`Ledger::apply_block`], given its undo data.
     pub fn undo_block(&mut self, undo: &BlockUndo) {
-        self.write(&undo.previous);
+        self.write(&Changes {
+            accounts: undo.previous.clone(),
+            records: undo.records.clone(),
+        });
     }
 
-    /// Builds the state of a block template at `height` paying `miner`: applies the candidate
-    /// transactions in order, leaving out those that break a rule at their turn, then pays the
-    /// subsidy and the fees to `miner`. The ledger is left as it was.
+    /// Builds the state of a block template at `ctx` paying `miner`: applies the candidate
+    /// transactions in order, leaving out those that break a rule at their turn, moves the
+    /// market's due jobs, then pays the subsidy and the fees to `miner`. The ledger is left as
+    /// it was.
     pub fn build_template(
         &mut self,
         params: &ChainParams,
-        height: Height,
+        ctx: BlockContext,
         candidates: &[SignedTx],
         miner: Address,
     ) -> TemplateState {
-        let mut overlay = Overlay::new(&self.accounts);
+        let height = ctx.height;
+        let mut overlay = Overlay::new(self);
         let mut txs = Vec::new();
         let mut skipped = Vec::new();
         let mut fees = Amount::ZERO;
         for tx in candidates {
             let Some(total) = fees.checked_add(tx.body.fee) else {
-                skipped.push((*tx, TxError::ValueOverflow));
+                skipped.push((tx.clone(), TxError::ValueOverflow));
                 continue;
             };
             // `apply_signed` changes nothing when it fails.
-            match overlay.apply_signed(tx) {
+            match overlay.apply_signed(&params.market, ctx, tx) {
                 Ok(_) => {
                     fees = total;
-                    txs.push(*tx);
+                    txs.push(tx.clone());
                 }
-                Err(e) => skipped.push((*tx, e)),
+                Err(e) => skipped.push((tx.clone(), e)),
             }
         }
+        // The end-of-block step cannot fail on a valid state; if it did, the template would
+        // carry a state root no node accepts, so it is better visible than hidden.
+        let end_block = overlay.end_block(&params.market, ctx);
         let value = params
             .subsidy(height)
             .checked_add(fees)
@@ -293,6 +319,7 @@ impl Ledger {
         let (previous, changed) = overlay.into_changes();
         let state_root = self.write_tree(&changed);
         self.write_tree(&previous);
+        debug_assert!(end_block.is_ok(), "end of block failed: {end_block:?}");
         TemplateState {
             txs,
             skipped,
@@ -302,30 +329,44 @@ impl Ledger {
         }
     }
 
-    fn write(&mut self, changes: &[(Address, Account)]) {
+    fn write(&mut self, changes: &Changes) {
         self.write_tree(changes);
-        self.write_accounts(changes);
+        self.write_state(changes);
     }
 
-    fn write_tree(&mut self, changes: &[(Address, Account)]) -> Hash256 {
-        let updates: Vec<(Hash256, Option<Hash256>)> = changes
+    fn write_tree(&mut self, changes: &Changes) -> Hash256 {
+        let accounts = changes.accounts.iter().map(|(a, acct)| {
+            let value = (!acct.is_empty()).then(|| acct.commitment());
+            (account_key(a), value)
+        });
+        let records = changes
+            .records
             .iter()
-            .map(|(a, acct)| {
-                let value = (!acct.is_empty()).then(|| acct.commitment());
-                (account_key(a), value)
-            })
-            .collect();
+            .map(|(k, r)| (k.tree_key(), r.as_ref().map(Record::commitment)));
+        let updates: Vec<(Hash256, Option<Hash256>)> = accounts.chain(records).collect();
         self.tree.update(&updates);
         self.tree.root()
     }
 
-    fn write_accounts(&mut self, changes: &[(Address, Account)]) {
-        for (a, acct) in changes {
+    fn write_state(&mut self, changes: &Changes) {
+        for (a, acct) in &changes.accounts {
             if acct.is_empty() {
                 self.accounts.remove(a);
             } else {
                 self.accounts.insert(*a, *acct);
             }
+        }
+        for (k, r) in &changes.records {
+            if let RecordKey::Job(id) = k {
+                match r {
+                    Some(Record::Job(j)) if !j.status.is_final() => self.active_jobs.insert(*id),
+                    _ => self.active_jobs.remove(id),
+                };
+            }
+            match r {
+                Some(r) => self.records.insert(*k, r.clone()),
+                None => self.records.remove(k),
+            };
         }
     }
 }

@@ -3,12 +3,15 @@
 use aic_primitives::{Address, CompactSize, Decode, DecodeError, Encode, Reader};
 
 use crate::account::Account;
+use crate::market::{Record, RecordKey};
 
-/// The state of every account a block touched, as it was before the block.
+/// The state of every account and market record a block touched, as it was before the block.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockUndo {
     /// Previous state per touched account (empty accounts stand for absent ones).
     pub previous: Vec<(Address, Account)>,
+    /// Previous state per touched market record (`None`: absent).
+    pub records: Vec<(RecordKey, Option<Record>)>,
 }
 
 impl Encode for BlockUndo {
@@ -17,6 +20,19 @@ impl Encode for BlockUndo {
         for (addr, acct) in &self.previous {
             addr.encode_to(out);
             acct.encode_to(out);
+        }
+        CompactSize(self.records.len() as u64).encode_to(out);
+        for (key, record) in &self.records {
+            key.encode_to(out);
+            match record {
+                None => out.push(0),
+                Some(r) => {
+                    out.push(1);
+                    let bytes = r.to_bytes();
+                    CompactSize(bytes.len() as u64).encode_to(out);
+                    out.extend_from_slice(&bytes);
+                }
+            }
         }
     }
 }
@@ -28,6 +44,25 @@ impl Decode for BlockUndo {
         for _ in 0..n {
             previous.push((Address::decode_from(r)?, Account::decode_from(r)?));
         }
-        Ok(BlockUndo { previous })
+        let n = r.read_count("undo records", u64::MAX, 22)?;
+        let mut records = Vec::with_capacity(n);
+        for _ in 0..n {
+            let key = RecordKey::decode_from(r)?;
+            let record = match r.read_u8()? {
+                0 => None,
+                1 => {
+                    let len = r.read_count("record bytes", u64::MAX, 1)?;
+                    Some(Record::from_bytes(&key, r.read_slice(len)?)?)
+                }
+                tag => {
+                    return Err(DecodeError::UnknownTag {
+                        what: "undo record flag",
+                        tag,
+                    })
+                }
+            };
+            records.push((key, record));
+        }
+        Ok(BlockUndo { previous, records })
     }
 }

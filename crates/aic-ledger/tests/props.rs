@@ -1,7 +1,7 @@
 //! Property tests of the state transition: supply, nonces, undo.
 
 use aic_consensus::{BlockError, TxError};
-use aic_ledger::{Account, Ledger};
+use aic_ledger::{Account, BlockContext, Ledger};
 use aic_primitives::{
     Action, Address, Amount, Block, BlockHeader, ChainParams, Coinbase, CompactTarget, Hash256,
     Height, SecretKey, SignedTx, Transaction, TxBody,
@@ -46,7 +46,7 @@ fn funded() -> Ledger {
 
 fn block(height: u64, coinbase: Coinbase, txs: &[SignedTx]) -> Block {
     let mut all = vec![Transaction::Coinbase(coinbase)];
-    all.extend(txs.iter().map(|t| Transaction::Signed(*t)));
+    all.extend(txs.iter().map(|t| Transaction::Signed(t.clone())));
     let header = BlockHeader {
         version: 1,
         prev_hash: Hash256::ZERO,
@@ -71,7 +71,11 @@ fn bare_coinbase(height: u64, root: Hash256) -> Coinbase {
 /// A valid block at `height` holding the candidates that apply, paying `miner`.
 fn valid_block(ledger: &mut Ledger, height: u64, candidates: &[SignedTx], miner: Address) -> Block {
     let p = ChainParams::devnet();
-    let state = ledger.build_template(&p, Height(height), candidates, miner);
+    let ctx = BlockContext {
+        height: Height(height),
+        seed: Hash256::ZERO,
+    };
+    let state = ledger.build_template(&p, ctx, candidates, miner);
     block(
         height,
         Coinbase {
@@ -179,9 +183,9 @@ proptest! {
         }
         let b1 = valid_block(&mut ledger, 1, &candidates, addr(0));
         ledger.apply_block(&p, &b1, Height(1)).unwrap();
-        let included: Vec<SignedTx> = b1.txs.iter().filter_map(|t| t.as_signed().copied()).collect();
+        let included: Vec<SignedTx> = b1.txs.iter().filter_map(|t| t.as_signed().cloned()).collect();
         if !included.is_empty() {
-            let replay = *pick.get(&included);
+            let replay = pick.get(&included).clone();
             let root = ledger.state_root();
             let b2 = block(2, bare_coinbase(2, root), &[replay]);
             let r = ledger.apply_block(&p, &b2, Height(2));
@@ -196,7 +200,7 @@ fn a_replayed_nonce_is_rejected_and_changes_nothing() {
     let p = ChainParams::devnet();
     let mut ledger = funded();
     let tx = transfer(1, 0, 2, 10, 10);
-    let b1 = valid_block(&mut ledger, 1, &[tx], addr(0));
+    let b1 = valid_block(&mut ledger, 1, std::slice::from_ref(&tx), addr(0));
     assert_eq!(b1.txs.len(), 2);
     ledger.apply_block(&p, &b1, Height(1)).unwrap();
     let root = ledger.state_root();
@@ -239,7 +243,10 @@ fn reordered_nonces_are_rejected() {
     // build_template leaves the out-of-order one out instead.
     let t = ledger.build_template(
         &p,
-        Height(1),
+        BlockContext {
+            height: Height(1),
+            seed: Hash256::ZERO,
+        },
         &[transfer(1, 1, 2, 10, 10), transfer(1, 0, 2, 10, 10)],
         addr(0),
     );

@@ -73,6 +73,12 @@ pub enum DecodeError {
     /// A public key that is not a valid ed25519 point.
     #[error("invalid ed25519 public key")]
     InvalidPublicKey,
+    /// A string that is not UTF-8.
+    #[error("{what} is not UTF-8")]
+    InvalidUtf8 {
+        /// The field being decoded.
+        what: &'static str,
+    },
 }
 
 /// A cursor over bytes being decoded.

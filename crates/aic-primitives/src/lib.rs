@@ -17,6 +17,7 @@ mod hash;
 mod header;
 mod height;
 mod keys;
+mod market;
 mod params;
 mod target;
 mod tx;
@@ -29,7 +30,13 @@ pub use hash::{sha256, sha256d, Hash256, HashParseError};
 pub use header::BlockHeader;
 pub use height::Height;
 pub use keys::{verify_batch, KeyError, PublicKey, SecretKey, Signature};
-pub use params::{ChainParams, Network, NetworkParseError};
+pub use market::{
+    decode_named_values, decode_str, encode_named_values, encode_str, ContentId,
+    DatasetPublication, DeviceClass, DeviceSummary, JobId, JobKind, JobSpec, MarketAction,
+    ModelPublication, ParamSpec, ProviderRegistration, ResultCommit, VerificationPolicy,
+    FIXED_POINT_SCALE, MAX_ENDPOINT_BYTES, MAX_LABEL_BYTES, MAX_METRICS, MAX_PARAMS,
+};
+pub use params::{ChainParams, MarketParams, Network, NetworkParseError, ServiceTier};
 pub use target::{CompactTarget, CompactTargetError, Target, Work, U256};
 pub use tx::{
     Action, Coinbase, Payout, SignedTx, Transaction, TxBody, COINBASE_EXTRANONCE_OFFSET,

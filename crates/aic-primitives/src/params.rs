@@ -102,6 +102,102 @@ pub struct ChainParams {
     pub genesis_nonce: u32,
     /// Default HTTP API port.
     pub default_api_port: u16,
+    /// The market's rules (ADR 0017).
+    pub market: MarketParams,
+}
+
+/// A service tier: who may bid on jobs of that tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceTier {
+    /// Least stake a provider holds.
+    pub min_stake: Amount,
+    /// Least reputation score (see `aic-ledger`'s `Reputation::score`).
+    pub min_reputation: u64,
+}
+
+/// The market's parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarketParams {
+    /// Least stake of a registered provider (tier 0).
+    pub min_provider_stake: Amount,
+    /// Blocks between `Unstake` and the stake's withdrawal.
+    pub unbonding_blocks: u64,
+    /// Highest royalty a model or dataset may ask, in basis points of a job's price.
+    pub max_royalty_bps: u16,
+    /// Longest bid window, in blocks.
+    pub max_bid_blocks: u32,
+    /// Longest time from award to result, in blocks.
+    pub max_deadline_blocks: u32,
+    /// Longest challenge window, in blocks.
+    pub max_challenge_blocks: u32,
+    /// Most verifiers in a job's first round (an escalation draws `2n + 1` more).
+    pub max_verifiers: u8,
+    /// Most bids on one job.
+    pub max_bids: u32,
+    /// Share of a provider's stake slashed on a failed verdict, or of a verifier's on a verdict
+    /// the majority overturns, in basis points.
+    pub slash_bps: u16,
+    /// How many times a job reopens after failed results before it is refunded.
+    pub max_reopens: u8,
+    /// Service tiers, from 0 up.
+    pub tiers: Vec<ServiceTier>,
+}
+
+impl MarketParams {
+    /// Mainnet's market: a 100 AIC minimum stake, a week of unbonding.
+    pub fn mainnet() -> MarketParams {
+        let aic = |n: u64| Amount::from_units(n * Amount::UNITS_PER_AIC);
+        MarketParams {
+            min_provider_stake: aic(100),
+            unbonding_blocks: 7 * 24 * 60,
+            max_royalty_bps: 2_000,
+            max_bid_blocks: 24 * 60,
+            max_deadline_blocks: 14 * 24 * 60,
+            max_challenge_blocks: 24 * 60,
+            max_verifiers: 7,
+            max_bids: 64,
+            slash_bps: 5_000,
+            max_reopens: 2,
+            tiers: vec![
+                ServiceTier {
+                    min_stake: aic(100),
+                    min_reputation: 0,
+                },
+                ServiceTier {
+                    min_stake: aic(1_000),
+                    min_reputation: 150,
+                },
+                ServiceTier {
+                    min_stake: aic(10_000),
+                    min_reputation: 300,
+                },
+            ],
+        }
+    }
+
+    /// Devnet's market: small stakes and windows of a few blocks.
+    pub fn devnet() -> MarketParams {
+        let aic = |n: u64| Amount::from_units(n * Amount::UNITS_PER_AIC);
+        MarketParams {
+            min_provider_stake: aic(10),
+            unbonding_blocks: 20,
+            tiers: vec![
+                ServiceTier {
+                    min_stake: aic(10),
+                    min_reputation: 0,
+                },
+                ServiceTier {
+                    min_stake: aic(50),
+                    min_reputation: 150,
+                },
+                ServiceTier {
+                    min_stake: aic(200),
+                    min_reputation: 300,
+                },
+            ],
+            ..MarketParams::mainnet()
+        }
+    }
 }
 
 impl ChainParams {
@@ -132,6 +228,7 @@ impl ChainParams {
             genesis_time: 1_790_000_000,
             genesis_nonce: 457_175,
             default_api_port: 7450,
+            market: MarketParams::mainnet(),
         }
     }
 
@@ -160,6 +257,7 @@ impl ChainParams {
             halving_interval: 100_000,
             genesis_time: 1_790_000_002,
             genesis_nonce: 0,
+            market: MarketParams::devnet(),
             ..Self::mainnet()
         }
     }

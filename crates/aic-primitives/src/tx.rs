@@ -6,6 +6,7 @@ use crate::encode::{CompactSize, Decode, DecodeError, Encode, Reader};
 use crate::hash::{sha256d, Hash256};
 use crate::height::Height;
 use crate::keys::{PublicKey, SecretKey, Signature};
+use crate::market::MarketAction;
 
 /// Byte offset of the 8-byte extranonce inside an encoded coinbase transaction.
 ///
@@ -16,6 +17,7 @@ pub const COINBASE_EXTRANONCE_OFFSET: usize = 1 + 8;
 const TAG_COINBASE: u8 = 0;
 const TAG_SIGNED: u8 = 1;
 const ACTION_TRANSFER: u8 = 0;
+const ACTION_MARKET: u8 = 1;
 /// Domain separation for transaction signatures.
 const SIGNING_DOMAIN: &[u8] = b"AIC/tx/v1";
 
@@ -58,7 +60,7 @@ pub struct Payout {
 }
 
 /// What a signed transaction does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Move `amount` from the sender to `to`.
     Transfer {
@@ -67,10 +69,22 @@ pub enum Action {
         /// Amount moved (the fee is paid on top).
         amount: Amount,
     },
+    /// A market action (ADR 0017).
+    Market(MarketAction),
+}
+
+impl Action {
+    /// The value this action moves out of the sender's balance, besides the fee.
+    pub fn spend(&self) -> Amount {
+        match self {
+            Action::Transfer { amount, .. } => *amount,
+            Action::Market(m) => m.spend(),
+        }
+    }
 }
 
 /// The signed part of an account transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TxBody {
     /// The network's chain id, so a transaction of one network is void on another.
     pub chain_id: u32,
@@ -85,7 +99,7 @@ pub struct TxBody {
 }
 
 /// An account transaction and its ed25519 signature over the body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedTx {
     /// The signed fields.
     pub body: TxBody,
@@ -113,6 +127,13 @@ impl TxBody {
             body: self,
             signature,
         }
+    }
+}
+
+impl SignedTx {
+    /// The transaction id, the same as that of `Transaction::Signed(self)`.
+    pub fn txid(&self) -> Hash256 {
+        sha256d(&self.to_bytes())
     }
 }
 
@@ -211,11 +232,15 @@ impl Encode for TxBody {
         self.sender.encode_to(out);
         out.extend_from_slice(&self.nonce.to_le_bytes());
         out.extend_from_slice(&self.fee.to_units().to_le_bytes());
-        match self.action {
+        match &self.action {
             Action::Transfer { to, amount } => {
                 out.push(ACTION_TRANSFER);
                 to.encode_to(out);
                 out.extend_from_slice(&amount.to_units().to_le_bytes());
+            }
+            Action::Market(m) => {
+                out.push(ACTION_MARKET);
+                m.encode_to(out);
             }
         }
     }
@@ -232,6 +257,7 @@ impl Decode for TxBody {
                 to: Address::decode_from(r)?,
                 amount: Amount::from_units(r.read_u64()?),
             },
+            ACTION_MARKET => Action::Market(MarketAction::decode_from(r)?),
             tag => {
                 return Err(DecodeError::UnknownTag {
                     what: "action",
@@ -251,7 +277,9 @@ impl Decode for TxBody {
 
 impl Encode for SignedTx {
     fn encode_to(&self, out: &mut Vec<u8>) {
-        Transaction::Signed(*self).encode_to(out);
+        out.push(TAG_SIGNED);
+        self.body.encode_to(out);
+        self.signature.encode_to(out);
     }
 }
 

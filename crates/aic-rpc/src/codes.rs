@@ -27,6 +27,12 @@ fn variant_code(debug: &str) -> String {
 pub fn error_code(e: &ChainError) -> (u16, String) {
     match e {
         ChainError::Decode(_) => (400, "malformed".to_owned()),
+        // A market rule's code is the rule's own name, e.g. `stake-below-minimum`.
+        ChainError::Block(BlockError::Tx {
+            error: TxError::Market(m),
+            ..
+        })
+        | ChainError::Tx(TxError::Market(m)) => (400, variant_code(&format!("{m:?}"))),
         ChainError::Block(BlockError::Tx { error, .. }) | ChainError::Tx(error) => {
             (400, variant_code(&format!("{error:?}")))
         }

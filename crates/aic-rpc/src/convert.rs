@@ -2,7 +2,7 @@
 
 use aic_api::rest;
 use aic_chain::Chain;
-use aic_primitives::{Block, Encode, Hash256, Height, Network, Transaction};
+use aic_primitives::{Action, Block, Encode, Hash256, Height, Network, Transaction};
 
 /// A transaction as JSON.
 pub(crate) fn tx_json(
@@ -20,6 +20,7 @@ pub(crate) fn tx_json(
         fee_units: None,
         nonce: None,
         payouts: Vec::new(),
+        job: None,
         block_hash: block.map(|(h, _)| h.to_string()),
         block_height: block.map(|(_, h)| h.0),
     };
@@ -36,11 +37,19 @@ pub(crate) fn tx_json(
                 .collect();
         }
         Transaction::Signed(s) => {
-            let aic_primitives::Action::Transfer { to, amount } = s.body.action;
-            out.kind = "transfer".to_owned();
             out.from = Some(s.body.sender_address().to_bech32(network));
-            out.to = Some(to.to_bech32(network));
-            out.amount_units = Some(amount.to_units());
+            match &s.body.action {
+                Action::Transfer { to, amount } => {
+                    out.kind = "transfer".to_owned();
+                    out.to = Some(to.to_bech32(network));
+                    out.amount_units = Some(amount.to_units());
+                }
+                Action::Market(m) => {
+                    out.kind = m.name().to_owned();
+                    out.amount_units = Some(m.spend().to_units());
+                    out.job = m.job().map(|j| j.to_string());
+                }
+            }
             out.fee_units = Some(s.body.fee.to_units());
             out.nonce = Some(s.body.nonce);
         }

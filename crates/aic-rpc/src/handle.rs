@@ -34,11 +34,36 @@ pub enum Relay {
 /// Items a slow relay subscriber may fall behind by before it misses some.
 const RELAY_CAPACITY: usize = 1_024;
 
+/// Notices kept for a slow reader of [`NodeHandle::notices`] before it starts missing some.
+pub const NOTICE_BUFFER: usize = 1024;
+
+/// One change the node made, in order: what event streams (`GET /api/v1/events`) are built
+/// from. Unlike [`TipEvent`], which keeps only the latest state, every change is a notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notice {
+    /// A block became the tip, after `reorg_depth` main-chain blocks were undone.
+    Tip {
+        /// Its height.
+        height: Height,
+        /// Its hash.
+        hash: Hash256,
+        /// Blocks undone to switch to it (0: it extends the old tip).
+        reorg_depth: u64,
+    },
+    /// A transaction entered the mempool.
+    Tx {
+        /// Its txid.
+        txid: Hash256,
+    },
+}
+
 /// The chain shared by the API, the miner and the node's other services.
 #[derive(Debug)]
 pub struct NodeHandle {
     chain: Mutex<Chain>,
     events: watch::Sender<TipEvent>,
+    notices: broadcast::Sender<Notice>,
     closing: watch::Sender<bool>,
     relay: broadcast::Sender<Relay>,
     payout: Option<Address>,
@@ -57,6 +82,7 @@ impl NodeHandle {
         NodeHandle {
             chain: Mutex::new(chain),
             events,
+            notices: broadcast::channel(NOTICE_BUFFER).0,
             closing: watch::channel(false).0,
             relay: broadcast::channel(RELAY_CAPACITY).0,
             payout,
@@ -84,6 +110,12 @@ impl NodeHandle {
     /// Subscribes to tip and mempool changes.
     pub fn subscribe(&self) -> watch::Receiver<TipEvent> {
         self.events.subscribe()
+    }
+
+    /// Subscribes to every change, in order; a reader more than [`NOTICE_BUFFER`] notices
+    /// behind is told how many it missed (`RecvError::Lagged`).
+    pub fn notices(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
     }
 
     /// Tells waiting requests (long polls) that the node is shutting down.
@@ -133,6 +165,11 @@ impl NodeHandle {
                 e.height = tip.entry.height;
                 e.hash = tip.hash;
             });
+            let _ = self.notices.send(Notice::Tip {
+                height: accepted.height,
+                hash: accepted.hash,
+                reorg_depth: accepted.reorg_depth,
+            });
         }
         Ok(accepted)
     }
@@ -152,6 +189,7 @@ impl NodeHandle {
     pub fn submit_tx_from_peer(&self, tx: Transaction) -> Result<Hash256, ChainError> {
         let txid = self.chain().submit_tx(tx)?;
         self.events.send_modify(|e| e.mempool_seq += 1);
+        let _ = self.notices.send(Notice::Tx { txid });
         Ok(txid)
     }
 }

@@ -276,7 +276,7 @@ async fn get_block_template(s: &AppState, request: Option<Value>) -> Result<Valu
             .txs
             .iter()
             .map(|tx| {
-                let tx = Transaction::Signed(*tx);
+                let tx = Transaction::Signed(tx.clone());
                 let id = tx.txid().to_string();
                 wire::TemplateTx {
                     data: hex::encode(tx.to_bytes()),

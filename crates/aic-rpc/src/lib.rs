@@ -1,7 +1,8 @@
-//! The AIC node's external interfaces: REST under `/api/v1`, Bitcoin-style JSON-RPC at `/rpc`,
-//! the OpenAPI document, the provider registry ([`providers`]: worker agents' presence and job
-//! reports), the Stratum v1 server for mining hardware, and (feature `data-service`) the
-//! worker's blob service on a Unix socket for sandboxed jobs.
+//! The AIC node's external interfaces: REST under `/api/v1` (with explorer routes and a
+//! server-sent event stream, [`events`]), Bitcoin-style JSON-RPC at `/rpc`, the dashboard's
+//! embedded pages at `/`, the OpenAPI document, the provider registry ([`providers`]: worker
+//! agents' presence and job reports), the Stratum v1 server for mining hardware, and (feature
+//! `data-service`) the worker's blob service on a Unix socket for sandboxed jobs.
 //!
 //! # Invariants
 //! - Bad input gets a 4xx answer with a machine-readable code and changes nothing.
@@ -12,10 +13,15 @@ mod auth;
 mod blobs;
 mod codes;
 mod convert;
+mod dashboard;
 #[cfg(feature = "data-service")]
 mod data_service;
+pub mod events;
+mod explorer;
 mod handle;
 mod jsonrpc;
+mod market;
+mod market_json;
 mod openapi;
 pub mod providers;
 mod rest;
@@ -29,7 +35,7 @@ pub use codes::{bip22_reason, error_code};
 pub use data_service::{
     bind_data_socket, data_service_router, serve_data_service, DATA_SOCKET_MODE,
 };
-pub use handle::{NodeHandle, Relay, TipEvent};
+pub use handle::{NodeHandle, Notice, Relay, TipEvent, NOTICE_BUFFER};
 pub use providers::{provider_router, ProviderConfig, ProviderError, ProviderRegistry};
 pub use server::{router, serve};
 pub use stratum::{

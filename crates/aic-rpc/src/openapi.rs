@@ -1,5 +1,8 @@
 //! The OpenAPI 3.1 document of the REST API, served at `/api/v1/openapi.json`.
 
+mod explorer;
+mod market;
+
 use serde_json::{json, Value};
 
 fn error_responses() -> Value {
@@ -19,6 +22,30 @@ fn ok(schema: &str, extra: Value) -> Value {
 
 /// The document.
 pub(crate) fn document() -> Value {
+    let mut doc = core();
+    merge(&mut doc["paths"], explorer::paths());
+    merge(&mut doc["components"]["schemas"], explorer::schemas());
+    market::extend(&mut doc);
+    doc
+}
+
+/// Adds the members of `more` to the object `into`; a member both have (a path with GET
+/// here and POST there) gets the members of both.
+fn merge(into: &mut Value, more: Value) {
+    let (Some(into), Value::Object(more)) = (into.as_object_mut(), more) else {
+        return;
+    };
+    for (key, value) in more {
+        match (into.get_mut(&key), value) {
+            (Some(Value::Object(old)), Value::Object(new)) => old.extend(new),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+fn core() -> Value {
     let errors = error_responses();
     json!({
         "openapi": "3.1.0",
@@ -136,7 +163,7 @@ pub(crate) fn document() -> Value {
                 "chain_work": {"type": "string"}, "state_root": {"type": "string"},
                 "mempool_size": {"type": "integer"}, "mempool_bytes": {"type": "integer"}}},
             "Tx": {"type": "object", "required": ["txid", "hex", "kind"], "properties": {
-                "txid": {"type": "string"}, "hex": {"type": "string"}, "kind": {"enum": ["coinbase", "transfer"]},
+                "txid": {"type": "string"}, "hex": {"type": "string"}, "kind": {"type": "string", "description": "coinbase, transfer, or a market action: register-provider, top-up-stake, unstake, withdraw-stake, publish-model, publish-dataset, post-job, cancel-job, bid, submit-result, verdict"}, "job": {"type": "string", "description": "the job a market action is about"},
                 "from": {"type": "string"}, "to": {"type": "string"}, "amount_units": {"type": "integer"},
                 "fee_units": {"type": "integer"}, "nonce": {"type": "integer"},
                 "payouts": {"type": "array", "items": {"type": "object", "properties": {"to": {"type": "string"}, "amount_units": {"type": "integer"}}}},

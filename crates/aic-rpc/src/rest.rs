@@ -31,6 +31,18 @@ impl Failure {
         }
     }
 
+    /// The machine-readable code.
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> &str {
+        &self.body.code
+    }
+
+    /// The HTTP status.
+    #[cfg(test)]
+    pub(crate) fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
     fn not_found(what: impl Into<String>) -> Failure {
         Failure::new(404, "not-found", what)
     }

@@ -24,9 +24,10 @@ pub(crate) struct AppState {
     pub(crate) auth: Arc<RpcAuth>,
 }
 
-/// The API's routes: REST under `/api/v1`, JSON-RPC at `/rpc` (HTTP Basic auth with `auth`),
-/// the provider routes of [`crate::provider_router`] and, with a store, the blob routes of
-/// [`crate::blob_router`].
+/// The API's routes: REST under `/api/v1` (with the explorer's routes and the event stream
+/// at `/api/v1/events`), JSON-RPC at `/rpc` and `POST /` (HTTP Basic auth with `auth`), the
+/// dashboard at `GET /` and `/dashboard/`, the provider routes of [`crate::provider_router`]
+/// and, with a store, the blob routes of [`crate::blob_router`].
 pub fn router(
     handle: Arc<NodeHandle>,
     auth: RpcAuth,
@@ -34,6 +35,7 @@ pub fn router(
     providers: Arc<ProviderRegistry>,
 ) -> Router {
     let blob_routes = blobs.map(|store| crate::blob_router(store, auth.clone()));
+    let events = crate::events::router(handle.clone());
     let state = AppState {
         handle,
         auth: Arc::new(auth),
@@ -49,10 +51,14 @@ pub fn router(
         .route("/api/v1/openapi.json", get(rest::openapi))
         .route("/rpc", post(jsonrpc::handle))
         .route("/", post(jsonrpc::handle))
+        .merge(crate::market::routes())
+        .merge(crate::explorer::routes())
         .fallback(rest::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
-        .merge(crate::provider_router(providers));
+        .merge(crate::provider_router(providers))
+        .merge(events)
+        .merge(crate::dashboard::router());
     match blob_routes {
         Some(b) => api.merge(b),
         None => api,
@@ -86,6 +92,9 @@ mod tests {
             include_str!("server.rs"),
             include_str!("providers/routes.rs"),
             include_str!("blobs.rs"),
+            include_str!("market.rs"),
+            include_str!("explorer.rs"),
+            include_str!("events.rs"),
         ];
         let mut seen = 0;
         for source in sources {

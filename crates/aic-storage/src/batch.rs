@@ -75,6 +75,9 @@ pub struct WriteBatch {
     pub connected: Vec<(Hash256, Height, Vec<Hash256>, Vec<u8>)>,
     /// Final encoded state of every account touched; empty bytes delete the account.
     pub accounts: Vec<(Address, Vec<u8>)>,
+    /// Final encoded state of every market record touched (encoded key, encoded record);
+    /// empty bytes delete the record.
+    pub records: Vec<(Vec<u8>, Vec<u8>)>,
     /// The new tip, if it changed.
     pub tip: Option<Hash256>,
 }
@@ -87,6 +90,7 @@ impl WriteBatch {
             && self.disconnected.is_empty()
             && self.connected.is_empty()
             && self.accounts.is_empty()
+            && self.records.is_empty()
             && self.tip.is_none()
     }
 }

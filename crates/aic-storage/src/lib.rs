@@ -18,4 +18,4 @@ mod tables;
 
 pub use batch::{BlockStatus, IndexEntry, WriteBatch};
 pub use error::StorageError;
-pub use store::{Store, SCHEMA_VERSION};
+pub use store::{EncodedRecord, Store, SCHEMA_VERSION};

@@ -7,10 +7,13 @@ use redb::{Database, Durability, ReadableTable, ReadableTableMetadata};
 
 use crate::batch::{IndexEntry, WriteBatch};
 use crate::error::StorageError;
-use crate::tables::{ACCOUNTS, BLOCKS, INDEX, MAIN, META, TXS, UNDO};
+use crate::tables::{ACCOUNTS, BLOCKS, INDEX, MAIN, META, RECORDS, TXS, UNDO};
+
+/// A market record as stored: its encoded key and its encoded value.
+pub type EncodedRecord = (Vec<u8>, Vec<u8>);
 
 /// Version of the on-disk schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The chain database.
 #[derive(Debug)]
@@ -68,6 +71,7 @@ impl Store {
             tx.open_table(INDEX)?;
             tx.open_table(MAIN)?;
             tx.open_table(ACCOUNTS)?;
+            tx.open_table(RECORDS)?;
             tx.open_table(UNDO)?;
             tx.open_table(TXS)?;
         }
@@ -142,6 +146,18 @@ impl Store {
             .transpose()
     }
 
+    /// Every stored market record: encoded key and encoded record.
+    pub fn load_records(&self) -> Result<Vec<EncodedRecord>, StorageError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(RECORDS)?;
+        let mut out = Vec::with_capacity(table.len()? as usize);
+        for row in table.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
     /// The encoded undo data of a main-chain block.
     pub fn undo(&self, hash: &Hash256) -> Result<Option<Vec<u8>>, StorageError> {
         let tx = self.db.begin_read()?;
@@ -173,6 +189,7 @@ impl Store {
             let mut index = tx.open_table(INDEX)?;
             let mut main = tx.open_table(MAIN)?;
             let mut accounts = tx.open_table(ACCOUNTS)?;
+            let mut records = tx.open_table(RECORDS)?;
             let mut undo = tx.open_table(UNDO)?;
             let mut txs = tx.open_table(TXS)?;
             let mut meta = tx.open_table(META)?;
@@ -205,6 +222,13 @@ impl Store {
                     accounts.remove(addr.0)?;
                 } else {
                     accounts.insert(addr.0, acct.as_slice())?;
+                }
+            }
+            for (key, record) in &batch.records {
+                if record.is_empty() {
+                    records.remove(key.as_slice())?;
+                } else {
+                    records.insert(key.as_slice(), record.as_slice())?;
                 }
             }
             if let Some(tip) = batch.tip {

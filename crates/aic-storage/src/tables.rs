@@ -16,3 +16,5 @@ pub(crate) const ACCOUNTS: TableDefinition<[u8; 20], &[u8]> = TableDefinition::n
 pub(crate) const UNDO: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("undo");
 /// Txid → main-chain block hash (32 bytes) and position (u32 LE).
 pub(crate) const TXS: TableDefinition<[u8; 32], [u8; 36]> = TableDefinition::new("tx_index");
+/// Encoded market record key → encoded market record (see `aic_ledger::market`).
+pub(crate) const RECORDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("market_records");

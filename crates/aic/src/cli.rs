@@ -49,6 +49,13 @@ pub(crate) enum Command {
     /// The worker agent: this machine's devices, their benchmarks, live monitoring.
     #[command(subcommand)]
     Worker(WorkerCommand),
+    /// The market as a provider: register with a stake, top up, unstake, withdraw, status.
+    #[command(subcommand)]
+    Provider(crate::cli_market::ProviderCommand),
+    /// The market's jobs: post with escrow, list, status, cancel, bid, submit a result, give a
+    /// verdict, download and verify a result.
+    #[command(subcommand)]
+    Job(crate::cli_market::JobCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -439,6 +446,12 @@ pub(crate) enum MinerCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ModelCommand {
+    /// Publish a package on chain by its content id, with its task, hyperparameter schema and
+    /// the owner's royalty, so jobs can name it.
+    #[command(after_help = "Examples:
+  aic model publish kws --wallet owner.key --royalty-bps 500 --wait
+  aic model publish kws --wallet owner.key --node http://127.0.0.1:7450 --json")]
+    Publish(crate::cli_market::ModelPublishArgs),
     /// Write a valid manifest (`aicmodel.toml`) and model card (`README.md`) for a task.
     #[command(after_help = "Examples:
   aic model init --task keyword-spotting --dir kws     # kws-dscnn on 40 log-mel bands (FSDD)
@@ -695,7 +708,9 @@ pub(crate) enum DataCommand {
     /// manifest, whose BLAKE3 is the data set id); blobs the node has are skipped.
     #[command(after_help = "Examples:
   aic data publish fsdd-q8 --cookie /tmp/aic-devnet-.../.cookie
-  aic data publish fsdd-q8 --node http://10.0.0.5:7450 --rpc-user u --rpc-password p --json")]
+  aic data publish fsdd-q8 --node http://10.0.0.5:7450 --rpc-user u --rpc-password p --json
+  aic data publish fsdd-q8 --cookie DATA_DIR/.cookie --task keyword-spotting --royalty-bps 200 \
+      --wallet owner.key --wait                 # and on chain, so jobs can name it")]
     Publish {
         /// The data set directory.
         dir: PathBuf,
@@ -711,6 +726,19 @@ pub(crate) enum DataCommand {
         /// JSON-RPC password.
         #[arg(long, env = "AIC_RPC_PASSWORD")]
         rpc_password: Option<String>,
+        /// Also publish the data set on chain for this task (e.g. keyword-spotting), so jobs
+        /// can name it; signed with --wallet.
+        #[arg(long)]
+        task: Option<String>,
+        /// Royalty on chain, basis points of every job's price (with --task).
+        #[arg(long, default_value_t = 0)]
+        royalty_bps: u16,
+        /// Key file that signs the on-chain publication (with --task).
+        #[arg(long, default_value = "wallet.key", env = "AIC_WALLET")]
+        wallet: PathBuf,
+        /// Wait for the on-chain publication's block (with --task).
+        #[arg(long)]
+        wait: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,

@@ -38,6 +38,10 @@ pub(crate) fn run(cmd: DataCommand) -> Result<()> {
             cookie,
             rpc_user,
             rpc_password,
+            task,
+            royalty_bps,
+            wallet,
+            wait,
             json,
         } => {
             let auth = match (cookie, rpc_user, rpc_password) {
@@ -48,7 +52,23 @@ pub(crate) fn run(cmd: DataCommand) -> Result<()> {
                 (None, Some(u), Some(p)) => Some(aic_rpc::RpcAuth::new(u, p)),
                 _ => None,
             };
-            crate::data_net::publish(&dir, &node, auth, json)
+            crate::data_net::publish(&dir, &node, auth, json)?;
+            let Some(task) = task else {
+                return Ok(());
+            };
+            let bytes = std::fs::read(dir.join("manifest.json"))?;
+            let manifest = aic_data::DatasetManifest::from_json(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            let id = aic_primitives::Hash256(*blake3::hash(&bytes).as_bytes());
+            let size = manifest.shards.iter().map(|s| s.bytes).sum();
+            let tx = crate::cli_market::TxOpts {
+                wallet: crate::cli::WalletFile { wallet },
+                node: crate::cli::NodeUrl { node },
+                fee: "0.0001".to_owned(),
+                wait,
+                json,
+            };
+            crate::market::publish_dataset(id, &task, royalty_bps, size, &tx)
         }
         DataCommand::Fetch {
             id,

@@ -4,6 +4,7 @@
 
 mod ai_demo;
 mod cli;
+mod cli_market;
 mod client;
 mod data;
 mod data_net;
@@ -11,11 +12,13 @@ mod demo_sample;
 mod devnet;
 mod eval;
 mod infer;
+mod market;
 mod miner;
 mod model;
 mod node;
 mod preempt;
 mod serve;
+mod submit;
 mod train;
 mod wallet;
 mod worker;
@@ -37,6 +40,8 @@ fn main() -> std::process::ExitCode {
         cli::Command::Model(cmd) => model::run(cmd),
         cli::Command::Data(cmd) => data::run(cmd),
         cli::Command::Worker(cmd) => worker::run(cmd),
+        cli::Command::Provider(cmd) => market::run_provider(cmd),
+        cli::Command::Job(cmd) => market::run_job(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

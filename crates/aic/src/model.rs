@@ -22,6 +22,7 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
             json,
         } => init(&task, &dir, name, force, json),
         ModelCommand::Check { path, json } => check(&path, json),
+        ModelCommand::Publish(args) => crate::market::publish_model(args),
         ModelCommand::Pack {
             dir,
             out,

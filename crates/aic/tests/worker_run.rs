@@ -1,62 +1,14 @@
 //! `aic worker run` as a device owner runs it: mining through a real node's Stratum pool,
 //! paused and resumed by `aic worker pause|resume`, its switcher's state and hand-overs served.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use serde_json::Value;
+use std::time::Duration;
 
 mod common;
 
-struct Guard(Child);
+use common::{free_port, get, spawn};
 
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn get(url: &str) -> Option<Value> {
-    ureq::get(url)
-        .timeout(Duration::from_secs(5))
-        .call()
-        .ok()?
-        .into_json()
-        .ok()
-}
-
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn spawn(dir: &Path, args: &[&str]) -> Guard {
-    Guard(
-        Command::new(env!("CARGO_BIN_EXE_aic"))
-            .current_dir(dir)
-            .env("RUST_LOG", "warn")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+fn wait_for<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
+    common::wait_for(what, Duration::from_secs(60), f)
 }
 
 #[test]

@@ -3,8 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use aic_consensus::TxError;
+use aic_ledger::market::Record;
 use aic_ledger::{BlockOutcome, BlockUndo};
-use aic_primitives::{Address, Block, Decode, Encode, Hash256, Height, SignedTx, Transaction};
+use aic_primitives::{
+    Action, Address, Block, Decode, Encode, Hash256, Height, SignedTx, Transaction,
+};
 use aic_storage::{BlockStatus, WriteBatch};
 
 use super::Chain;
@@ -133,12 +137,14 @@ impl Chain {
         batch: &mut WriteBatch,
     ) {
         let mut touched = BTreeSet::new();
+        let mut touched_records = BTreeSet::new();
         for d in &disconnected {
             let ids = d.block.txs.iter().map(Transaction::txid).collect();
             batch.disconnected.push((d.hash, d.height, ids));
         }
         for c in &connected {
             touched.extend(c.outcome.changed.iter().map(|(a, _)| *a));
+            touched_records.extend(c.outcome.changed_records.iter().map(|(k, _)| *k));
             let ids: Vec<Hash256> = c.block.txs.iter().map(Transaction::txid).collect();
             // Mined transactions need their signature-cache entries no more.
             for id in &ids {
@@ -150,7 +156,15 @@ impl Chain {
         }
         for d in &disconnected {
             touched.extend(d.undo.previous.iter().map(|(a, _)| *a));
+            touched_records.extend(d.undo.records.iter().map(|(k, _)| *k));
         }
+        batch.records = touched_records
+            .into_iter()
+            .map(|k| {
+                let bytes = self.ledger.record(&k).map(Record::to_bytes);
+                (k.to_bytes(), bytes.unwrap_or_default())
+            })
+            .collect();
         batch.accounts = touched
             .into_iter()
             .map(|a| {
@@ -180,6 +194,7 @@ impl Chain {
         };
         if disconnected.is_empty() {
             self.mempool.revalidate(view);
+            self.drop_stale_market_txs();
             return;
         }
         let mut txs: Vec<SignedTx> = disconnected
@@ -189,16 +204,41 @@ impl Chain {
                     .txs
                     .iter()
                     .filter_map(Transaction::as_signed)
-                    .copied()
+                    .cloned()
             })
             .collect();
-        txs.extend(self.mempool.iter().copied());
+        txs.extend(self.mempool.iter().cloned());
         txs.sort_by_key(|t| (t.body.sender_address(), t.body.nonce));
         let config = self.mempool.config().clone();
         self.mempool = Mempool::new(config);
         for tx in txs {
             // Transactions that no longer apply are dropped, as any node would.
-            let _ = self.mempool.insert(tx, view(&tx.body.sender_address()));
+            let sender = view(&tx.body.sender_address());
+            let _ = self.mempool.insert(tx, sender);
+        }
+        self.drop_stale_market_txs();
+    }
+
+    /// Drops each sender's next market transaction that breaks a market rule on the new tip
+    /// (a bid on a job that was awarded meanwhile, a verdict after the window), with the
+    /// sender's later transactions: left in the pool, it would block them for good.
+    fn drop_stale_market_txs(&mut self) {
+        let ctx = self.next_block_context();
+        let doomed: Vec<(Address, u64)> = self
+            .mempool
+            .iter()
+            .filter(|tx| matches!(tx.body.action, Action::Market(_)))
+            .filter(|tx| self.ledger.account(&tx.body.sender_address()).nonce == tx.body.nonce)
+            .filter(|tx| {
+                matches!(
+                    self.ledger.check_tx(&self.params, ctx, tx),
+                    Err(TxError::Market(_))
+                )
+            })
+            .map(|tx| (tx.body.sender_address(), tx.body.nonce))
+            .collect();
+        for (sender, nonce) in doomed {
+            self.mempool.drop_from(&sender, nonce);
         }
     }
 }

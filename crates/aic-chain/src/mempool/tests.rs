@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use aic_primitives::{SecretKey, TxBody};
+use aic_primitives::{Action, SecretKey, Transaction, TxBody};
 use proptest::prelude::*;
 
 fn key(i: u8) -> SecretKey {
@@ -37,7 +37,7 @@ fn tx(i: u8, nonce: u64, rate: u64) -> SignedTx {
 }
 
 fn id(tx: &SignedTx) -> Hash256 {
-    Transaction::Signed(*tx).txid()
+    tx.txid()
 }
 
 fn rich(nonce: u64) -> AccountView {
@@ -79,7 +79,7 @@ fn check_invariants(pool: &Mempool) {
             assert_eq!(entry.tx.body.nonce, nonce);
             assert_eq!(entry.tx.body.sender_address(), *sender);
             assert_eq!(entry.txid, id(&entry.tx));
-            assert_eq!(entry.size, Transaction::Signed(entry.tx).to_bytes().len());
+            assert_eq!(entry.size, entry.tx.to_bytes().len());
             assert_eq!(pool.by_txid.get(&entry.txid), Some(&(*sender, nonce)));
             count += 1;
             bytes += entry.size;
@@ -101,7 +101,7 @@ fn insert_get_and_pending_nonce() {
     assert!(p.is_empty());
     let a0 = tx(1, 3, 2);
     let a1 = tx(1, 4, 2);
-    let ins = p.insert(a0, rich(3)).unwrap();
+    let ins = p.insert(a0.clone(), rich(3)).unwrap();
     assert_eq!(
         ins,
         Insertion {
@@ -110,7 +110,7 @@ fn insert_get_and_pending_nonce() {
             evicted: vec![]
         }
     );
-    p.insert(a1, rich(3)).unwrap();
+    p.insert(a1.clone(), rich(3)).unwrap();
     assert_eq!(p.len(), 2);
     assert_eq!(p.bytes(), 2 * size());
     assert_eq!(p.get(&id(&a1)), Some(&a1));
@@ -125,9 +125,9 @@ fn insert_get_and_pending_nonce() {
 fn already_known() {
     let mut p = pool();
     let t = tx(1, 0, 1);
-    p.insert(t, rich(0)).unwrap();
+    p.insert(t.clone(), rich(0)).unwrap();
     assert_eq!(
-        p.insert(t, rich(0)),
+        p.insert(t.clone(), rich(0)),
         Err(MempoolError::AlreadyKnown(id(&t)))
     );
 }
@@ -282,10 +282,10 @@ fn replacement_accepted_returns_replaced_txid() {
     let mut p = pool();
     let old = tx_with(1, 0, 1000, 1);
     let next = tx_with(1, 1, 1000, 1);
-    p.insert(old, rich(0)).unwrap();
-    p.insert(next, rich(0)).unwrap();
+    p.insert(old.clone(), rich(0)).unwrap();
+    p.insert(next.clone(), rich(0)).unwrap();
     let new = tx_with(1, 0, 1100, 1);
-    let ins = p.insert(new, rich(0)).unwrap();
+    let ins = p.insert(new.clone(), rich(0)).unwrap();
     assert_eq!(
         ins,
         Insertion {
@@ -312,7 +312,7 @@ fn full_pool(config: impl FnOnce(&mut MempoolConfig)) -> Mempool {
 fn evicts_lowest_last_of_sender(mut p: Mempool) {
     // Candidates are A1 (5) and B0 (3), not A0 (1), which would strand A1.
     let c0 = tx(3, 0, 4);
-    let ins = p.insert(c0, rich(0)).unwrap();
+    let ins = p.insert(c0.clone(), rich(0)).unwrap();
     assert_eq!(ins.evicted, vec![id(&tx(2, 0, 3))]);
     check_invariants(&p);
     // Now A1 (5) and C0 (4): rate 4 does not beat C0, so nothing is evicted.
@@ -381,14 +381,20 @@ fn never_evicts_own_predecessors() {
 fn select_respects_nonce_order_and_fee_rate() {
     let mut p = pool();
     let (a0, a1, b0, c0) = (tx(1, 0, 1), tx(1, 1, 9), tx(2, 0, 5), tx(3, 0, 3));
-    for t in [a0, a1, b0, c0] {
-        p.insert(t, rich(0)).unwrap();
+    for t in [a0.clone(), a1.clone(), b0.clone(), c0.clone()] {
+        p.insert(t.clone(), rich(0)).unwrap();
     }
     let all = |_: &Address| rich(0);
     // A1 pays most but waits for A0, the cheapest.
-    assert_eq!(p.select(usize::MAX, usize::MAX, all), vec![b0, c0, a0, a1]);
-    assert_eq!(p.select(usize::MAX, 2, all), vec![b0, c0]);
-    assert_eq!(p.select(2 * size() + 1, usize::MAX, all), vec![b0, c0]);
+    assert_eq!(
+        p.select(usize::MAX, usize::MAX, all),
+        vec![b0.clone(), c0.clone(), a0.clone(), a1.clone()]
+    );
+    assert_eq!(p.select(usize::MAX, 2, all), vec![b0.clone(), c0.clone()]);
+    assert_eq!(
+        p.select(2 * size() + 1, usize::MAX, all),
+        vec![b0.clone(), c0.clone()]
+    );
     assert_eq!(p.select(usize::MAX, 0, all), vec![]);
     // Only chains starting at the account nonce: A0 already mined, C's account is behind.
     let view = |a: &Address| {
@@ -400,7 +406,10 @@ fn select_respects_nonce_order_and_fee_rate() {
             rich(0)
         }
     };
-    assert_eq!(p.select(usize::MAX, usize::MAX, view), vec![a1, b0]);
+    assert_eq!(
+        p.select(usize::MAX, usize::MAX, view),
+        vec![a1.clone(), b0.clone()]
+    );
     // A chain stops where the balance does.
     let poor = |a: &Address| AccountView {
         nonce: 0,
@@ -410,7 +419,7 @@ fn select_respects_nonce_order_and_fee_rate() {
             Amount::ZERO
         },
     };
-    assert_eq!(p.select(usize::MAX, usize::MAX, poor), vec![a0]);
+    assert_eq!(p.select(usize::MAX, usize::MAX, poor), vec![a0.clone()]);
 }
 
 #[test]
@@ -420,10 +429,10 @@ fn revalidate_after_account_nonce_advances() {
     let b: Vec<SignedTx> = (0..3).map(|n| tx_with(2, n, size() as u64, 100)).collect();
     let c: Vec<SignedTx> = (3..5).map(|n| tx(3, n, 1)).collect();
     for t in a.iter().chain(&b) {
-        p.insert(*t, rich(0)).unwrap();
+        p.insert(t.clone(), rich(0)).unwrap();
     }
     for t in &c {
-        p.insert(*t, rich(3)).unwrap();
+        p.insert(t.clone(), rich(3)).unwrap();
     }
     let b_spend = 100 + size() as u64;
     let view = |s: &Address| {
@@ -505,7 +514,7 @@ proptest! {
                     let nonce = (base + nonce_delta).saturating_sub(2);
                     let t = tx_with(sender, nonce, fee, amount);
                     let before = (ids(&p), p.bytes());
-                    match p.insert(t, account) {
+                    match p.insert(t.clone(), account) {
                         Ok(ins) => {
                             prop_assert_eq!(ins.txid, id(&t));
                             prop_assert_eq!(p.get(&ins.txid), Some(&t));

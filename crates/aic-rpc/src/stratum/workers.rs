@@ -28,6 +28,8 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct MiningStats {
     workers: Mutex<HashMap<String, Entry>>,
+    /// Counts changes, so that event streams wake on them.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 fn unix_now() -> u64 {
@@ -44,7 +46,14 @@ impl MiningStats {
         if map.len() >= MAX_WORKERS && !map.contains_key(worker) {
             map.retain(|_, e| e.connections > 0);
         }
-        f(map.entry(worker.to_owned()).or_default())
+        let out = f(map.entry(worker.to_owned()).or_default());
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        out
+    }
+
+    /// Subscribes to changes: the value counts them.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     pub(crate) fn connected(&self, worker: &str, difficulty: f64) {

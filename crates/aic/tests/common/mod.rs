@@ -3,7 +3,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -47,4 +48,59 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
 pub fn json(dir: &Path, args: &[&str]) -> Value {
     let text = ok(dir, args);
     serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
+/// A child process killed when the test ends, pass or fail.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A loopback port free at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET url` as JSON, `None` on any failure.
+pub fn get(url: &str) -> Option<Value> {
+    ureq::get(url)
+        .timeout(Duration::from_secs(5))
+        .call()
+        .ok()?
+        .into_json()
+        .ok()
+}
+
+/// Polls `f` every 100 ms until it gives a value, for at most `limit`.
+pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Starts `aic ARGS` in `dir` in the background, output discarded.
+pub fn spawn(dir: &Path, args: &[&str]) -> Guard {
+    Guard(
+        Command::new(env!("CARGO_BIN_EXE_aic"))
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }

@@ -1,0 +1,193 @@
+// Drives the node's dashboard in headless Chromium; run by crates/aic-node/tests/dashboard.rs
+// against a node it started. Every step checks what a person would see, and screenshots go to
+// AIC_SCREENSHOTS. Exits non-zero on the first failure.
+//
+// Environment: AIC_URL (the node's API), AIC_CHROMIUM (the browser), AIC_SCREENSHOTS,
+// AIC_TRANSFER_HEX and AIC_TRANSFER_TXID (a signed transfer to submit), AIC_SENDER and
+// AIC_RECIPIENT (its accounts), AIC_WORKER (a connected Stratum worker's name).
+
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+const BASE = env("AIC_URL");
+const SHOTS = env("AIC_SCREENSHOTS");
+const TX_HEX = env("AIC_TRANSFER_HEX");
+const TXID = env("AIC_TRANSFER_TXID");
+const SENDER = env("AIC_SENDER");
+const RECIPIENT = env("AIC_RECIPIENT");
+const WORKER = env("AIC_WORKER");
+mkdirSync(SHOTS, { recursive: true });
+
+const log = (...a) => console.log("[dashboard]", ...a);
+const api = async (path, init) => {
+  const r = await fetch(BASE + "/api/v1" + path, init);
+  const body = await r.json();
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${JSON.stringify(body)}`);
+  return body;
+};
+function check(cond, what) {
+  if (!cond) throw new Error("check failed: " + what);
+  log("ok:", what);
+}
+
+const browser = await chromium.launch({
+  executablePath: env("AIC_CHROMIUM"),
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+});
+const problems = [];
+/** Requests meant to fail (a search that names nothing). */
+const expectedFailures = ["/api/v1/search?q=no-such-thing"];
+const origin = new URL(BASE).origin;
+
+/** A page that records console errors and every request it makes. */
+async function open(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  // Failed requests are judged by their responses below (the browser also logs them).
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(`console: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400 && !expectedFailures.some((f) => r.url().includes(f))) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    const allowed = u.origin === origin && (u.pathname === "/" || u.pathname.startsWith("/api/v1/") || u.pathname.startsWith("/dashboard/"));
+    if (!allowed) problems.push(`request outside the public API: ${r.url()}`);
+  });
+  return page;
+}
+
+async function shot(page, name) {
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  log("screenshot", path);
+}
+
+const text = (page, sel) => page.locator(sel).first().innerText();
+const num = (s) => Number(String(s).replace(/[^0-9.]/g, ""));
+
+try {
+  // 1. The explorer shows blocks arriving, without a reload.
+  const page = await open();
+  await page.goto(BASE + "/");
+  await page.waitForSelector("#tip-height");
+  await page.waitForSelector("#view tr[data-height]");
+  await page.evaluate(() => { window.__notReloaded = true; });
+  const firstHeight = num(await page.locator("tr[data-height]").first().getAttribute("data-height"));
+  await page.waitForFunction((h) => Number(document.querySelector("tr[data-height]")?.dataset.height) > h + 1, firstHeight, { timeout: 30_000 });
+  const later = num(await page.locator("tr[data-height]").first().getAttribute("data-height"));
+  check(await page.evaluate(() => window.__notReloaded === true), `blocks advanced live from ${firstHeight} to ${later} without a reload`);
+  check(num(await text(page, "#tip-height")) >= later, "the tip card follows the newest block");
+  check(await page.locator("#live[data-state=live]").count() === 1, "the event stream indicator says live");
+  await page.waitForSelector("#chart-hashrate svg path.line");
+  await page.waitForSelector("#chart-difficulty svg path.line");
+  check(true, "hash-rate and difficulty charts are drawn");
+  await shot(page, "explorer");
+
+  // 2. A block page renders the block the API has.
+  const b1 = await api("/blocks/1");
+  await page.goto(BASE + "/#/block/1");
+  await page.waitForSelector("#block-hash");
+  check(await text(page, "#block-hash") === b1.hash, "block 1's page shows its hash");
+  check(await page.locator(`tr[data-txid="${b1.txs[0].txid}"]`).count() === 1, "block 1's page lists its coinbase");
+  check(num(await text(page, "#confirmations")) >= 2, "block 1 shows its confirmations");
+  await shot(page, "block");
+
+  // 3. A transfer made now appears on the recipient's account page, then is confirmed.
+  await page.goto(BASE + "/#/account/" + RECIPIENT);
+  await page.waitForSelector("#balance");
+  check((await text(page, "#balance")).startsWith("0 "), "the recipient starts with nothing");
+  const submitted = await api("/txs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hex: TX_HEX }) });
+  check(submitted.txid === TXID, "the transfer is accepted through the REST API");
+  await page.waitForSelector(`#view tr[data-txid="${TXID}"]`);
+  check(true, "the transfer appears on the account page without a reload");
+  await page.waitForSelector(`#history tr[data-txid="${TXID}"] a[href^="#/block/"]`, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelector("#balance")?.textContent.startsWith("7 "));
+  check(true, "it is confirmed in a block and the balance shows 7 AIC");
+  await shot(page, "account");
+  await page.goto(BASE + "/#/account/" + SENDER);
+  await page.waitForSelector(`#history tr[data-txid="${TXID}"] .minus`);
+  check(true, "the sender's page shows the transfer as money out");
+
+  // 4. The transaction page.
+  await page.goto(BASE + "/#/tx/" + TXID);
+  await page.waitForSelector("#tx-amount");
+  check((await text(page, "#tx-amount")) === "7 AIC", "the tx page shows the amount");
+  check((await text(page, "#view")).includes(RECIPIENT) && (await text(page, "#view")).includes(SENDER), "the tx page shows both accounts");
+  check(await page.locator("#tx-status a[href^='#/block/']").count() === 1, "the tx page links its block");
+  await shot(page, "tx");
+
+  // 5. The mining page lists the Stratum worker the test connected.
+  await page.goto(BASE + "/#/mining");
+  const row = page.locator(`tr[data-worker="${WORKER}"]`);
+  await row.waitFor();
+  const cells = await row.locator("td").allInnerTexts();
+  check(cells[1].toLowerCase().includes("online"), `worker ${WORKER} is online`);
+  check(num(cells[4]) >= 3 && num(cells[6]) >= 3, "its accepted shares and blocks are shown");
+  check(cells[5].includes("low-difficulty"), "its rejected share is shown by reason");
+  await shot(page, "mining");
+
+  // 6. Search: height, txid, address, and nonsense.
+  const search = async (q) => {
+    await page.fill("#search-input", q);
+    await page.press("#search-input", "Enter");
+  };
+  await search("1");
+  await page.waitForFunction((h) => location.hash === "#/block/" + h, b1.hash);
+  await page.waitForSelector("#block-hash");
+  check(true, "searching a height opens its block");
+  const b2 = await api("/blocks/2");
+  await search(b2.hash);
+  await page.waitForFunction((h) => location.hash === "#/block/" + h, b2.hash);
+  await page.waitForFunction((h) => document.querySelector("#block-hash")?.textContent === h, b2.hash);
+  check(true, "searching a block hash opens the block");
+  await search(TXID);
+  await page.waitForFunction((t) => location.hash === "#/tx/" + t, TXID);
+  check(true, "searching a txid opens the transaction");
+  await search(RECIPIENT);
+  await page.waitForFunction((a) => location.hash === "#/account/" + a, RECIPIENT);
+  check(true, "searching an address opens the account");
+  await search("no-such-thing");
+  await page.waitForSelector("#search-error");
+  check((await text(page, "#search-error")).includes("bad-search"), "a query that names nothing says why");
+  await shot(page, "search");
+  await page.close();
+
+  // 7. Dark mode, and a phone: every page fits the width.
+  const dark = await open({ colorScheme: "dark" });
+  await dark.goto(BASE + "/");
+  await dark.waitForSelector("#chart-hashrate svg path.line");
+  await shot(dark, "explorer-dark");
+  await dark.close();
+  const phone = await open({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const pages = [["phone-explorer", "/", "#tip-height"], ["phone-block", "/#/block/1", "#block-hash"],
+    ["phone-account", "/#/account/" + RECIPIENT, "#balance"], ["phone-tx", "/#/tx/" + TXID, "#tx-amount"],
+    ["phone-mining", "/#/mining", "tr[data-worker]"]];
+  for (const [name, path, ready] of pages) {
+    await phone.goto(BASE + path);
+    await phone.waitForSelector(ready);
+    await phone.waitForTimeout(300);
+    // A phone widens the layout to fit content that overflows, so compare with the device.
+    const sw = await phone.evaluate(() => document.documentElement.scrollWidth);
+    check(sw <= 390, `${name}: no horizontal scroll (${sw} px wide on a 390 px screen)`);
+    await shot(phone, name);
+  }
+  await phone.close();
+  check(problems.length === 0, "no console errors and no request outside the public API" + (problems.length ? ":\n  " + problems.join("\n  ") : ""));
+  log("all checks passed");
+} catch (e) {
+  console.error("[dashboard] FAILED:", e.message);
+  if (problems.length) console.error("[dashboard] also seen:\n  " + problems.join("\n  "));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
