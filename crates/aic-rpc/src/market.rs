@@ -3,7 +3,7 @@
 
 use aic_api::market as wire;
 use aic_ledger::market::{Record, RecordKey};
-use aic_primitives::{Address, Hash256};
+use aic_primitives::{Address, Hash256, Network};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -161,22 +161,29 @@ pub(crate) async fn provider(
     .await
 }
 
-pub(crate) async fn models(State(s): State<AppState>) -> Result<Json<Vec<wire::Model>>, Failure> {
-    blocking(&s, move |s| {
+/// Every record `pick` turns into JSON, in key order.
+async fn list<T: Send + 'static>(
+    s: &AppState,
+    pick: fn(&RecordKey, &Record, Network) -> Option<T>,
+) -> Result<Json<Vec<T>>, Failure> {
+    blocking(s, move |s| {
         let chain = s.handle.chain();
         let network = chain.params().network;
         Ok(Json(
             chain
                 .ledger()
                 .records()
-                .filter_map(|(k, r)| match (k, r) {
-                    (RecordKey::Model(id), Record::Model(m)) => {
-                        Some(market_json::model(id, m, network))
-                    }
-                    _ => None,
-                })
+                .filter_map(|(k, r)| pick(k, r, network))
                 .collect(),
         ))
+    })
+    .await
+}
+
+pub(crate) async fn models(State(s): State<AppState>) -> Result<Json<Vec<wire::Model>>, Failure> {
+    list(&s, |k, r, network| match (k, r) {
+        (RecordKey::Model(id), Record::Model(m)) => Some(market_json::model(id, m, network)),
+        _ => None,
     })
     .await
 }
@@ -200,21 +207,9 @@ pub(crate) async fn model(
 pub(crate) async fn datasets(
     State(s): State<AppState>,
 ) -> Result<Json<Vec<wire::Dataset>>, Failure> {
-    blocking(&s, move |s| {
-        let chain = s.handle.chain();
-        let network = chain.params().network;
-        Ok(Json(
-            chain
-                .ledger()
-                .records()
-                .filter_map(|(k, r)| match (k, r) {
-                    (RecordKey::Dataset(id), Record::Dataset(d)) => {
-                        Some(market_json::dataset(id, d, network))
-                    }
-                    _ => None,
-                })
-                .collect(),
-        ))
+    list(&s, |k, r, network| match (k, r) {
+        (RecordKey::Dataset(id), Record::Dataset(d)) => Some(market_json::dataset(id, d, network)),
+        _ => None,
     })
     .await
 }

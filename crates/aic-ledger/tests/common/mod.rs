@@ -202,11 +202,27 @@ impl World {
 
     /// Mines a block holding the candidates that apply; panics if any is left out.
     pub fn block(&mut self, candidates: Vec<SignedTx>) -> BlockOutcome {
+        let (outcome, _, skipped) = self.mine(candidates);
+        assert!(skipped.is_empty(), "left out: {skipped:?}");
+        outcome
+    }
+
+    /// Mines a block holding the candidates that apply, leaving out the rest; returns how
+    /// many went in.
+    pub fn block_lenient(&mut self, candidates: Vec<SignedTx>) -> usize {
+        self.mine(candidates).1
+    }
+
+    /// Mines a block of the candidates that apply, paying the miner: the outcome, how many
+    /// went in, and those left out with their rule.
+    fn mine(
+        &mut self,
+        candidates: Vec<SignedTx>,
+    ) -> (BlockOutcome, usize, Vec<(SignedTx, TxError)>) {
         let ctx = self.next_ctx();
         let state = self
             .ledger
             .build_template(&self.params, ctx, &candidates, addr(MINER));
-        assert!(state.skipped.is_empty(), "left out: {:?}", state.skipped);
         let coinbase = Coinbase {
             height: ctx.height,
             extranonce: [0; 8],
@@ -225,34 +241,7 @@ impl World {
             .unwrap();
         self.undos.push(outcome.clone());
         self.check_supply();
-        outcome
-    }
-
-    /// Mines a block holding the candidates that apply, leaving out the rest.
-    pub fn block_lenient(&mut self, candidates: Vec<SignedTx>) -> usize {
-        let ctx = self.next_ctx();
-        let state = self
-            .ledger
-            .build_template(&self.params, ctx, &candidates, addr(MINER));
-        let coinbase = Coinbase {
-            height: ctx.height,
-            extranonce: [0; 8],
-            state_root: state.state_root,
-            payouts: state.payouts,
-        };
-        let b = block(ctx, coinbase, &state.txs);
-        let outcome = self
-            .ledger
-            .apply_block(&self.params, &b, ctx.height)
-            .unwrap();
-        self.height += 1;
-        self.minted = self
-            .minted
-            .checked_add(self.params.subsidy(ctx.height))
-            .unwrap();
-        self.undos.push(outcome);
-        self.check_supply();
-        state.txs.len()
+        (outcome, state.txs.len(), state.skipped)
     }
 
     /// Mines `n` empty blocks.
