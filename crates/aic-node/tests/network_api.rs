@@ -79,7 +79,7 @@ fn peers_are_shown_blocked_unblocked_and_dialled_through_the_api() {
         assert_eq!(status, 500, "{method} {params}: {body}");
         assert_eq!(body["error"]["code"], code, "{method} {params}: {body}");
     }
-    assert_eq!(peer_ids(&a), [b_id.clone()]);
+    assert_eq!(peer_ids(&a), std::slice::from_ref(&b_id));
     // The operator's methods need the operator's credentials.
     let refused = ureq::post(&format!("{}/rpc", a.base))
         .send_json(json!({"id": 1, "method": "blockpeer", "params": [b_id]}));
@@ -145,7 +145,11 @@ fn a_blob_held_by_any_peer_reaches_a_transfer_client_through_its_own_node() {
     let store = aic_blob::BlobStore::open(cache.path()).unwrap();
     let fetcher = aic_blob::Fetcher::new(store.clone(), aic_blob::FetchConfig::default());
     let report = fetcher
-        .fetch(&[id], &[gateway.base.clone()], &|_: aic_blob::Progress| {})
+        .fetch(
+            &[id],
+            std::slice::from_ref(&gateway.base),
+            &|_: aic_blob::Progress| {},
+        )
         .unwrap();
     assert_eq!(report.bytes(), bytes.len() as u64);
     assert_eq!(store.get(&id).unwrap(), bytes);

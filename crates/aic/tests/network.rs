@@ -4,6 +4,7 @@
 //! `aic net unblock` heals it, all five converge on one chain, with at least the work of either
 //! side's, in bounded time, and exactly one of the two spends is on it. Then a node killed with
 //! SIGKILL is restarted on its data directory and catches up with the others.
+#![allow(clippy::print_stderr)] // node logs and timings for whoever reads a failed run
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
