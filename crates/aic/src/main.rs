@@ -16,6 +16,7 @@ mod job_result;
 mod market;
 mod miner;
 mod model;
+mod net;
 mod node;
 mod preempt;
 mod replay;
@@ -45,6 +46,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Worker(cmd) => worker::run(cmd),
         cli::Command::Provider(cmd) => market::run_provider(cmd),
         cli::Command::Job(cmd) => market::run_job(cmd),
+        cli::Command::Net(cmd) => net::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
