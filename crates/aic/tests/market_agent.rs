@@ -219,6 +219,7 @@ fn world() -> World {
             "node",
             "--network",
             "devnet",
+            "--no-p2p",
             "--data-dir",
             "node",
             "--api-addr",
