@@ -280,14 +280,23 @@ pub enum KeywordData<'a> {
     },
 }
 
-/// Trains a keyword-spotting model on FSDD: WAV files featurized now, or log-mel shards
-/// digitized by `aic data digitize`, whose training split streams through the loader.
-pub fn train_keyword(
+/// A keyword job's network, training configuration, task (training and validation data),
+/// test split and data set id.
+struct KeywordJob {
+    config: KwsConfig,
+    cfg: TrainConfig,
+    task: KeywordTask,
+    test: crate::tasks::Examples,
+    dataset_id: String,
+}
+
+/// Reads a keyword job's data as `manifest` and `params` ask (training and replay alike).
+fn keyword_job(
     manifest: &Manifest,
     params: &BTreeMap<String, ParamValue>,
     data: KeywordData<'_>,
-    session: Session<'_>,
-) -> Result<Trained, JobError> {
+    data_wait: Option<WaitHook>,
+) -> Result<KeywordJob, JobError> {
     let arch = manifest.runtime.architecture.as_str();
     if arch != "kws-dscnn" {
         return Err(JobError::Architecture(arch.into()));
@@ -317,7 +326,7 @@ pub fn train_keyword(
                 } => (*manifest, id, source),
             };
             let mut data = crate::digitized::fsdd_from(manifest, source, mel)?;
-            if let Some(hook) = session.data_wait.clone() {
+            if let Some(hook) = data_wait {
                 data.train.set_wait_hook(hook);
             }
             (
@@ -339,13 +348,54 @@ pub fn train_keyword(
             });
         }
     }
-    let device = Device::flex().autodiff();
-    let model = KwsDsCnn::new(&config, &mut Rng::stream(cfg.seed, "init"), &device);
     let task = KeywordTask {
         config: config.clone(),
         train,
         valid,
     };
+    Ok(KeywordJob {
+        config,
+        cfg,
+        task,
+        test,
+        dataset_id,
+    })
+}
+
+/// Re-executes one segment of a keyword job's transcript: from the checkpoint `from` to the
+/// next checkpoint of the job's grid (or the run's end), as a verifier does; the checkpoint
+/// returned is compared by id with the transcript's next entry.
+pub fn replay_keyword(
+    manifest: &Manifest,
+    params: &BTreeMap<String, ParamValue>,
+    data: KeywordData<'_>,
+    from: &Checkpoint,
+) -> Result<Checkpoint, JobError> {
+    let job = keyword_job(manifest, params, data, None)?;
+    let device = Device::flex().autodiff();
+    // The fresh network only gives the shapes: `replay` writes the checkpoint's tensors in.
+    let model = KwsDsCnn::new(&job.config, &mut Rng::stream(job.cfg.seed, "init"), &device);
+    Ok(Trainer::new(&job.task, job.cfg.clone(), device).replay(model, from)?)
+}
+
+/// Trains a keyword-spotting model on FSDD: WAV files featurized now, or log-mel shards
+/// digitized by `aic data digitize`, whose training split streams through the loader.
+pub fn train_keyword(
+    manifest: &Manifest,
+    params: &BTreeMap<String, ParamValue>,
+    data: KeywordData<'_>,
+    session: Session<'_>,
+) -> Result<Trained, JobError> {
+    let arch = manifest.runtime.architecture.as_str();
+    let KeywordJob {
+        config,
+        cfg,
+        task,
+        test,
+        dataset_id,
+    } = keyword_job(manifest, params, data, session.data_wait.clone())?;
+    let device = Device::flex().autodiff();
+    let model = KwsDsCnn::new(&config, &mut Rng::stream(cfg.seed, "init"), &device);
     let outcome =
         Trainer::new(&task, cfg.clone(), device).run(model, session.resume, session.on_event)?;
     let weights = encode_weights(&outcome.best_model);

@@ -109,6 +109,7 @@ pub(crate) enum WorkerCommand {
       --job-socket /tmp/aic-worker.sock
   aic worker run --config worker.toml               # [switcher], [mining], [jobs]: docs/worker.md
   aic worker run --jobs jobs --node http://127.0.0.1:7450   # queue, announce, report
+  aic worker run --market --config worker.toml      # [market]: bid, train, publish, verify
   aic worker pause; aic worker resume
   curl -s http://127.0.0.1:7460/api/v1/worker/switcher")]
     Run {
@@ -118,7 +119,7 @@ pub(crate) enum WorkerCommand {
         /// Stop after this many seconds (default: run until Ctrl-C).
         #[arg(long)]
         seconds: Option<u64>,
-        /// The worker's config file (TOML: [switcher], [mining], [jobs]); flags win.
+        /// The worker's config file (TOML: [switcher], [mining], [jobs], [market]); flags win.
         #[arg(long)]
         config: Option<PathBuf>,
         /// Stratum pool to mine through (repeat for failover), such as `aic node
@@ -159,6 +160,11 @@ pub(crate) enum WorkerCommand {
         /// The network of the worker's identity: mainnet, testnet or devnet.
         #[arg(long, default_value = "devnet")]
         network: String,
+        /// Run the market agent of the config's [market] section: bid on open jobs this
+        /// worker's registered devices fit, train the ones awarded to it, publish their
+        /// results, replay drawn segments and give verdicts (needs --jobs or [jobs] dir).
+        #[arg(long)]
+        market: bool,
         /// At the end, print a summary as JSON.
         #[arg(long)]
         json: bool,
@@ -484,6 +490,7 @@ pub(crate) enum ModelCommand {
     /// the owner's royalty, so jobs can name it.
     #[command(after_help = "Examples:
   aic model publish kws --wallet owner.key --royalty-bps 500 --wait
+  aic model publish kws --wallet owner.key --cookie node/.cookie --wait   # workers fetch it
   aic model publish kws --wallet owner.key --node http://127.0.0.1:7450 --json")]
     Publish(crate::cli_market::ModelPublishArgs),
     /// Write a valid manifest (`aicmodel.toml`) and model card (`README.md`) for a task.
@@ -587,7 +594,8 @@ pub(crate) enum ModelCommand {
   aic model train kws --data 6ebf10... --source http://127.0.0.1:7450   # shards fetched as used
   aic model train kws --data fsdd-q8 --job-socket /run/aic/worker.sock --job-id kws-1
   aic model train kws --data fsdd-q8 --state-dir kws.state   # SIGTERM: checkpoint, exit 75
-  aic model train kws --data fsdd-q8 --state-dir kws.state   # again: resumes there")]
+  aic model train kws --data fsdd-q8 --state-dir kws.state   # again: resumes there
+  aic model train kws --data fsdd-q8 --state-dir st --keep-checkpoints --set checkpoint_every=4")]
     Train {
         /// Package directory (aicmodel.toml).
         dir: PathBuf,
@@ -622,10 +630,47 @@ pub(crate) enum ModelCommand {
         /// an uninterrupted run.
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        /// Keep every checkpoint of the transcript (the grid's and the final one) as
+        /// STATE_DIR/checkpoints/STEP.safetensors, as a market provider publishes them.
+        #[arg(long, requires = "state_dir")]
+        keep_checkpoints: bool,
         /// A job parameter, NAME=VALUE (repeatable); checked against the manifest.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
         /// One JSON object per event on stdout instead of a progress line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-execute one segment of a training transcript, as a market verifier does: from a
+    /// checkpoint to the next checkpoint of the job's grid (or the run's end); prints the
+    /// replayed checkpoint's id (BLAKE3), to compare with the transcript's next entry.
+    #[command(after_help = "Examples:
+  aic model replay kws --data fsdd-q8 --from st/checkpoints/000000000004.safetensors \
+      --set checkpoint_every=4 --set epochs=2
+  aic model replay kws --data 6ebf10... --source http://127.0.0.1:7450 --from c.safetensors --json
+The package, data and parameters must be the job's: a replay of another job never matches.")]
+    Replay {
+        /// Package directory (aicmodel.toml).
+        dir: PathBuf,
+        /// The corpus, as for `aic model train` (with --source, a data set id).
+        #[arg(long)]
+        data: PathBuf,
+        /// Node to stream the data set from (repeatable).
+        #[arg(long = "source")]
+        sources: Vec<String>,
+        /// The cache directory (default: ~/.cache/aic/blobs); only with --source.
+        #[arg(long, requires = "sources")]
+        cache: Option<PathBuf>,
+        /// Byte budget of the cache in MiB; only with --source.
+        #[arg(long, default_value_t = 10240)]
+        budget_mib: u64,
+        /// The checkpoint the segment starts from (a transcript checkpoint file).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// A job parameter, NAME=VALUE (repeatable), as the job was trained with.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },

@@ -199,7 +199,8 @@ pub(crate) enum JobCommand {
     SubmitResult {
         /// Job id.
         id: String,
-        /// BLAKE3 of the result (the weights file).
+        /// BLAKE3 of the result: the result manifest's blob id (`docs/market.md`), which
+        /// names the weights and the transcript's checkpoints.
         #[arg(long)]
         result: String,
         /// The training transcript's root.
@@ -233,17 +234,22 @@ pub(crate) enum JobCommand {
         #[command(flatten)]
         tx: TxOpts,
     },
-    /// Download a job's result from a node's blob store; with --verify, check that it is the
-    /// result the chain committed to and that the job settled.
-    #[command(
-        after_help = "Example:\n  aic job result 5d0e... --out weights.safetensors --verify"
-    )]
+    /// Download a job's trained weights from a node's blob store, through its result
+    /// manifest; with --verify, check that the job settled, that the manifest is the one the
+    /// chain committed to (BLAKE3), that its transcript is the committed one, and that the
+    /// weights are the manifest's (BLAKE3).
+    #[command(after_help = "Examples:
+  aic job result 5d0e... --out weights.safetensors --verify
+  aic job result 5d0e... --out weights.safetensors --manifest result.json --verify --json")]
     Result {
         /// Job id.
         id: String,
-        /// Where to write the result.
+        /// Where to write the weights.
         #[arg(long)]
         out: PathBuf,
+        /// Where to write the result manifest too.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
         /// Check the BLAKE3 against the chain and that the job settled.
         #[arg(long)]
         verify: bool,
@@ -263,6 +269,11 @@ pub(crate) struct ModelPublishArgs {
     /// Royalty in basis points of every job's price (at most 2000).
     #[arg(long, default_value_t = 500)]
     pub(crate) royalty_bps: u16,
+    /// Also store the model (its package, or the manifest of an architecture to train) in
+    /// the node's blob store under its id, with this cookie file of the node: market workers
+    /// fetch it from there to train.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cookie: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) tx: TxOpts,
 }

@@ -12,17 +12,20 @@ mod demo_sample;
 mod devnet;
 mod eval;
 mod infer;
+mod job_result;
 mod market;
 mod miner;
 mod model;
 mod net;
 mod node;
 mod preempt;
+mod replay;
 mod serve;
 mod submit;
 mod train;
 mod wallet;
 mod worker;
+mod worker_market;
 
 use clap::Parser;
 

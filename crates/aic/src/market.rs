@@ -258,17 +258,25 @@ pub(crate) fn publish_model(args: ModelPublishArgs) -> Result<()> {
         .map_err(|e| anyhow!("{}: {e}", manifest_path.display()))?;
     // A packaged model is named by its package; an architecture without weights yet (to be
     // trained from scratch) by its manifest.
-    let (id, named_by) = match aic_model::PackageFiles::read_dir(&args.dir) {
+    let (id, named_by, blob) = match aic_model::PackageFiles::read_dir(&args.dir) {
         Ok(files) => {
             let package = aic_model::pack(&files).map_err(|e| anyhow!("packing: {e}"))?;
-            (Hash256(package.id.0), "package")
+            (Hash256(package.id.0), "package", package.bytes)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
             Hash256(*blake3::hash(&manifest_bytes).as_bytes()),
             "manifest",
+            manifest_bytes.clone(),
         ),
         Err(e) => return Err(e).with_context(|| format!("reading {}", args.dir.display())),
     };
+    if let Some(cookie) = &args.cookie {
+        let auth = aic_rpc::RpcAuth::read_cookie(cookie)
+            .with_context(|| format!("reading the node's cookie {}", cookie.display()))?;
+        aic_worker::market::NodeApi::new(&args.tx.node.node, Some(auth.header_value()))
+            .put_blob(&blob)
+            .context("storing the model in the node's blob store")?;
+    }
     let params = manifest
         .parameters
         .iter()
@@ -479,10 +487,11 @@ pub(crate) fn run_job(cmd: JobCommand) -> Result<()> {
         JobCommand::Result {
             id,
             out,
+            manifest,
             verify,
             node,
             json,
-        } => fetch_result(&id, &out, verify, &node.node, json),
+        } => crate::job_result::fetch(&id, &out, manifest.as_deref(), verify, &node.node, json),
     }
 }
 
@@ -558,57 +567,4 @@ fn print_job(j: &wire::Job) {
             p.height
         );
     }
-}
-
-fn fetch_result(
-    id: &str,
-    out: &std::path::Path,
-    verify: bool,
-    node: &str,
-    json_out: bool,
-) -> Result<()> {
-    let client = NodeClient::new(node);
-    let j: wire::Job = client.get(&format!("/market/jobs/{id}"))?;
-    let result = j
-        .result
-        .as_ref()
-        .ok_or_else(|| anyhow!("job {id} has no result yet (it is {})", j.status))?;
-    if verify && j.status != "settled" {
-        bail!(
-            "job {id} is {}, not settled: its result is not verified yet",
-            j.status
-        );
-    }
-    let url = format!(
-        "{}/api/v1/blobs/{}",
-        node.trim_end_matches('/'),
-        result.result
-    );
-    let resp = ureq::get(&url)
-        .call()
-        .map_err(|e| anyhow!("fetching the result {}: {e}", result.result))?;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes)?;
-    let hash = blake3::hash(&bytes);
-    if verify && hash.to_hex().as_str() != result.result {
-        bail!(
-            "the node served bytes with BLAKE3 {}, the chain committed to {}",
-            hash.to_hex(),
-            result.result
-        );
-    }
-    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    if json_out {
-        println!(
-            "{}",
-            json!({"job": id, "result": result.result, "bytes": bytes.len(), "verified": verify,
-                   "out": out, "status": j.status})
-        );
-    } else {
-        println!("wrote {} ({} bytes)", out.display(), bytes.len());
-        if verify {
-            println!("verified: BLAKE3 matches the chain's commitment and the job settled");
-        }
-    }
-    Ok(())
 }

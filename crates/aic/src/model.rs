@@ -45,6 +45,7 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
             job_socket,
             job_id,
             state_dir,
+            keep_checkpoints,
             set,
             json,
         } => {
@@ -62,10 +63,31 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
                 &data,
                 remote.as_ref(),
                 job.as_ref(),
-                state_dir.as_deref(),
+                state_dir.as_deref().map(|dir| crate::train::StateOpts {
+                    dir,
+                    keep_checkpoints,
+                }),
                 &set,
                 json,
             )
+        }
+        ModelCommand::Replay {
+            dir,
+            data,
+            sources,
+            cache,
+            budget_mib,
+            from,
+            set,
+            json,
+        } => {
+            let remote = crate::train::Remote {
+                sources,
+                cache,
+                budget_mib,
+            };
+            let remote = (!remote.sources.is_empty()).then_some(remote);
+            crate::replay::replay(&dir, &data, remote.as_ref(), &from, &set, json)
         }
         ModelCommand::Eval {
             path,

@@ -8,7 +8,9 @@
 //!   another job is refused, never resumed into this one;
 //! - `checkpoint.safetensors`: the latest full training state (a grid checkpoint, or the one
 //!   taken when the job was stopped), replaced atomically;
-//! - `transcript.json`: the grid checkpoints committed so far (step and BLAKE3 id).
+//! - `transcript.json`: the grid checkpoints committed so far (step and BLAKE3 id);
+//! - `checkpoints/STEP.safetensors` (with `--keep-checkpoints`): every checkpoint of the
+//!   transcript, the grid's and the final one, as a market provider publishes them.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use aic_ml::checkpoint::Checkpoint;
+use aic_worker::market::{kept_checkpoint_file, KEPT_CHECKPOINTS_DIR};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
@@ -115,6 +118,7 @@ pub(crate) struct JobKey {
 pub(crate) struct StateDir {
     dir: PathBuf,
     transcript: BTreeMap<u64, String>,
+    keep: bool,
 }
 
 /// Writes `bytes` to `path` so that a crash leaves the old file or the new one, never a part.
@@ -131,9 +135,15 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 impl StateDir {
     /// Opens (creating) `dir` for the job `key`; returns the checkpoint to resume from, if any.
-    /// Refuses a directory that holds another job's state.
-    pub(crate) fn open(dir: &Path, key: &JobKey) -> Result<(Self, Option<Checkpoint>)> {
+    /// Refuses a directory that holds another job's state. With `keep`, every transcript
+    /// checkpoint is kept under [`KEPT_CHECKPOINTS_DIR`].
+    pub(crate) fn open(dir: &Path, key: &JobKey, keep: bool) -> Result<(Self, Option<Checkpoint>)> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        if keep {
+            let kept = dir.join(KEPT_CHECKPOINTS_DIR);
+            std::fs::create_dir_all(&kept)
+                .with_context(|| format!("creating {}", kept.display()))?;
+        }
         let job_path = dir.join(JOB_FILE);
         match std::fs::read(&job_path) {
             Ok(bytes) => {
@@ -174,6 +184,7 @@ impl StateDir {
             Self {
                 dir: dir.to_path_buf(),
                 transcript,
+                keep,
             },
             checkpoint,
         ))
@@ -183,6 +194,9 @@ impl StateDir {
     /// transcript's grid checkpoints.
     pub(crate) fn save(&mut self, checkpoint: &Checkpoint, committed: bool) -> Result<()> {
         let bytes = checkpoint.encode();
+        if committed && self.keep {
+            self.keep_bytes(checkpoint.progress.step, &bytes)?;
+        }
         if committed {
             self.transcript.insert(
                 checkpoint.progress.step,
@@ -194,6 +208,22 @@ impl StateDir {
             )?;
         }
         write_atomic(&self.dir.join(CHECKPOINT_FILE), &bytes)
+    }
+
+    /// Keeps `checkpoint` (the final one of a run) with the grid's, when keeping.
+    pub(crate) fn keep_final(&self, checkpoint: &Checkpoint) -> Result<()> {
+        if self.keep {
+            self.keep_bytes(checkpoint.progress.step, &checkpoint.encode())?;
+        }
+        Ok(())
+    }
+
+    fn keep_bytes(&self, step: u64, bytes: &[u8]) -> Result<()> {
+        let path = self
+            .dir
+            .join(KEPT_CHECKPOINTS_DIR)
+            .join(kept_checkpoint_file(step));
+        write_atomic(&path, bytes)
     }
 
     /// The grid checkpoints committed up to `step` (inclusive): the part of the transcript

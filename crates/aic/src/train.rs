@@ -24,7 +24,7 @@ use serde_json::json;
 use crate::preempt::{self, JobKey, Preempted, StateDir};
 
 /// Parses `NAME=VALUE` as an integer, a float, a boolean or a string, in that order.
-fn parse_set(items: &[String]) -> Result<BTreeMap<String, ParamValue>> {
+pub(crate) fn parse_set(items: &[String]) -> Result<BTreeMap<String, ParamValue>> {
     let mut out = BTreeMap::new();
     for item in items {
         let Some((name, value)) = item.split_once('=') else {
@@ -56,7 +56,7 @@ pub(crate) struct Remote {
 
 /// The data set `id` of `remote`'s nodes: its manifest fetched (and pinned while the job
 /// runs), its shards read through the cache as the loader reaches them.
-fn remote_keyword_data(
+pub(crate) fn remote_keyword_data(
     id: &str,
     remote: &Remote,
 ) -> Result<(KeywordData<'static>, Pins, Arc<CacheSource>)> {
@@ -97,12 +97,20 @@ fn grant(job: &WorkerJob) -> Result<JobLink> {
     Ok(link)
 }
 
+/// A preemptible run's state directory (`--state-dir`), and whether it keeps every transcript
+/// checkpoint (`--keep-checkpoints`).
+#[derive(Clone, Copy)]
+pub(crate) struct StateOpts<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) keep_checkpoints: bool,
+}
+
 pub(crate) fn train(
     dir: &Path,
     data: &Path,
     remote: Option<&Remote>,
     job: Option<&WorkerJob>,
-    state_dir: Option<&Path>,
+    state_dir: Option<StateOpts<'_>>,
     set: &[String],
     json: bool,
 ) -> Result<()> {
@@ -119,7 +127,10 @@ pub(crate) fn train(
     // Preemption: with a state directory, SIGTERM/Ctrl-C stop the run at the next step with a
     // checkpoint there, and a run started again resumes from it.
     let mut state = match state_dir {
-        Some(sd) => {
+        Some(StateOpts {
+            dir: sd,
+            keep_checkpoints,
+        }) => {
             let key = JobKey {
                 architecture: manifest.runtime.architecture.clone(),
                 params: params
@@ -128,7 +139,7 @@ pub(crate) fn train(
                     .collect(),
                 data: data.to_string_lossy().into_owned(),
             };
-            let (state, resume) = StateDir::open(sd, &key)?;
+            let (state, resume) = StateDir::open(sd, &key, keep_checkpoints)?;
             Some((state, resume, preempt::stop_flag()?))
         }
         None => None,
@@ -326,6 +337,11 @@ pub(crate) fn train(
     entries.extend(trained.outcome.transcript.iter().copied());
     let last = &trained.outcome.last;
     entries.insert(last.progress.step, last.id());
+    if let Some(state) = state.as_ref() {
+        state
+            .keep_final(last)
+            .context("keeping the final checkpoint")?;
+    }
     let transcript: Vec<aic_ml::transcript::Entry> = entries
         .into_iter()
         .map(|(step, id)| aic_ml::transcript::Entry { step, id })

@@ -47,6 +47,7 @@ pub(crate) fn run(cmd: WorkerCommand) -> Result<()> {
             node,
             data_dir,
             network,
+            market,
             json,
         } => {
             let mut cfg = match &config {
@@ -74,12 +75,20 @@ pub(crate) fn run(cmd: WorkerCommand) -> Result<()> {
             if jobs.is_some() {
                 cfg.jobs.dir = jobs;
             }
+            if market {
+                cfg.market.enabled = true;
+            }
             cfg.check().map_err(anyhow::Error::msg)?;
+            // The market agent's node is the worker's node unless --node names another.
+            let node = node.or_else(|| cfg.market.enabled.then(|| cfg.market.node.clone()));
             let provider = match node {
                 Some(url) => Some(provider_client(&url, &data_dir, &network)?),
                 None => None,
             };
-            serve(listen, seconds, cfg, job_socket, provider, json)
+            let network: aic_primitives::Network = network
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--network {network:?}: {e}"))?;
+            serve(listen, seconds, cfg, job_socket, provider, network, json)
         }
         WorkerCommand::Submit {
             jobs,
@@ -276,6 +285,7 @@ fn serve(
     mut cfg: WorkerConfig,
     job_socket: Option<PathBuf>,
     provider: Option<ProviderClient>,
+    network: aic_primitives::Network,
     json: bool,
 ) -> Result<()> {
     let found = device::discover();
@@ -351,16 +361,42 @@ fn serve(
         _ => None,
     };
     let runner = match (&agent, &jobs_dir, &job_socket) {
-        (Some(a), Some(dir), Some(socket)) => Some(start_runner(
-            a,
-            dir,
-            socket,
-            &cfg.jobs,
-            provider.clone(),
-            data_service,
-        )?),
+        (Some(a), Some(dir), Some(socket)) => {
+            let sandbox = Sandbox::new(SandboxConfig::new(dir.join("work")))
+                .context("setting up the job sandbox")?;
+            let runner = start_runner(
+                a,
+                dir,
+                socket,
+                &cfg.jobs,
+                provider.clone(),
+                data_service.clone(),
+                sandbox.clone(),
+            )?;
+            Some((runner, sandbox))
+        }
         _ => None,
     };
+    let market = match (&runner, &jobs_dir) {
+        (Some((r, sandbox)), Some(dir)) if cfg.market.enabled => {
+            let replay = aic_worker::market::ReplayConfig {
+                program: std::env::current_exe().context("finding the aic binary")?,
+                data_service: data_service.clone(),
+                memory_mib: cfg.jobs.memory_mib,
+            };
+            Some(crate::worker_market::start(
+                &cfg.market,
+                network,
+                dir,
+                r.control().queue().clone(),
+                sandbox.clone(),
+                replay,
+            )?)
+        }
+        _ if cfg.market.enabled => bail!("the market agent needs the job queue (--jobs DIR)"),
+        _ => None,
+    };
+    let runner = runner.map(|(r, _)| r);
     let mut control = agent
         .as_ref()
         .map(|a| control_router(a.handle(), a.policy(), a.pool_status_cell()));
@@ -385,6 +421,9 @@ fn serve(
         serve_worker(listener, handle, control, shutdown).await?;
         anyhow::Ok(())
     })?;
+    if let Some(m) = market {
+        m.stop();
+    }
     if let Some(r) = runner {
         // A running job is preempted: it checkpoints and resumes at the next start.
         r.stop();
@@ -434,10 +473,9 @@ fn start_runner(
     jobs: &aic_worker::agent::JobsConfig,
     provider: Option<ProviderClient>,
     data_service: Option<PathBuf>,
+    sandbox: Sandbox,
 ) -> Result<JobRunner> {
     let queue = JobQueue::open(dir)?;
-    let sandbox =
-        Sandbox::new(SandboxConfig::new(dir.join("work"))).context("setting up the job sandbox")?;
     eprintln!(
         "worker: jobs from {}/queue, limits by {}, isolation: {}",
         dir.display(),
@@ -515,6 +553,7 @@ fn submit(
         sources,
         params,
         memory_mib,
+        keep_checkpoints: false,
     };
     let queue = JobQueue::open(jobs)?;
     queue.submit(&job)?;

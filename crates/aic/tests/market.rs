@@ -235,15 +235,45 @@ fn a_job_is_posted_bid_awarded_verified_and_settled_through_the_cli() {
     let awarded = wait_status(&node, &id, "awarded");
     assert_eq!(awarded["award"]["provider"], p1.as_str());
 
-    // p1 stores its result in the node's blob store and posts the commitment.
+    // p1 stores its weights and its result manifest in the node's blob store and posts the
+    // manifest's id as the result (by hand here; `market_agent.rs` has the agent do it).
     let weights = b"trained weights of the test".to_vec();
-    let result = blake3::hash(&weights).to_hex().to_string();
     let auth = aic_rpc::RpcAuth::read_cookie(&cookie).unwrap();
-    ureq::put(&format!("{node}/api/v1/blobs/{result}"))
-        .set("Authorization", &auth.header_value())
-        .send_bytes(&weights)
-        .unwrap();
-    let root = "11".repeat(32);
+    let put = |bytes: &[u8]| {
+        let id = blake3::hash(bytes).to_hex().to_string();
+        ureq::put(&format!("{node}/api/v1/blobs/{id}"))
+            .set("Authorization", &auth.header_value())
+            .send_bytes(bytes)
+            .unwrap();
+        id
+    };
+    let transcript: Vec<aic_worker::market::TranscriptEntry> = (0..5u64)
+        .map(|i| aic_worker::market::TranscriptEntry {
+            step: i * 4,
+            checkpoint: blake3::hash(&i.to_le_bytes()).to_hex().to_string(),
+        })
+        .collect();
+    let entries: Vec<aic_ml::transcript::Entry> = transcript
+        .iter()
+        .map(|e| aic_ml::transcript::Entry {
+            step: e.step,
+            id: blake3::Hash::from_hex(&e.checkpoint).unwrap(),
+        })
+        .collect();
+    let root = aic_ml::transcript::root(&entries)
+        .unwrap()
+        .to_hex()
+        .to_string();
+    let manifest = aic_worker::market::ResultManifest {
+        version: aic_worker::market::MANIFEST_VERSION,
+        job: id.clone(),
+        weights: put(&weights),
+        transcript_root: root.clone(),
+        transcript,
+        metrics: [("accuracy".to_owned(), 900_000)].into(),
+        scorecards: Value::Null,
+    };
+    let result = put(&manifest.to_bytes());
     let mut args = vec![
         "job",
         "submit-result",
@@ -324,7 +354,8 @@ fn a_job_is_posted_bid_awarded_verified_and_settled_through_the_cli() {
     );
     assert_eq!(settled["escrow_units"], 0);
 
-    // The consumer downloads the result and checks it against the chain.
+    // The consumer downloads the weights through the manifest and checks both against the
+    // chain.
     let mut args = vec!["job", "result", &id, "--out", "w.bin", "--verify", "--json"];
     args.extend_from_slice(&n);
     let got = json(dir, &args);

@@ -13,12 +13,20 @@
 //! [jobs]
 //! dir = "jobs"                    # queue/, running/, done/, failed/ under it
 //! grace_ms = 10000                # SIGTERM to SIGKILL when a job is preempted
+//!
+//! [market]                        # see market::MarketConfig
+//! enabled = true
+//! wallet = "prov.key"
+//! node = "http://127.0.0.1:7450"
+//! cookie = "node/.cookie"
+//! price = "5"
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::market::MarketConfig;
 use crate::switcher::Policy;
 
 /// Where and how the device mines.
@@ -65,6 +73,8 @@ pub struct WorkerConfig {
     pub mining: MiningConfig,
     /// `[jobs]`.
     pub jobs: JobsConfig,
+    /// `[market]`: the on-chain market agent.
+    pub market: MarketConfig,
 }
 
 /// Why a config file was refused.
@@ -135,6 +145,12 @@ impl WorkerConfig {
         if !self.mining.pools.is_empty() && self.mining.user.is_empty() {
             return Err("mining.user (the payout address) is required with mining.pools".into());
         }
+        self.market.check()?;
+        if self.market.enabled && self.jobs.dir.is_none() {
+            return Err(
+                "market.enabled needs [jobs] dir (or --jobs): awarded jobs run there".into(),
+            );
+        }
         Ok(())
     }
 }
@@ -175,6 +191,19 @@ mod tests {
             ("[mining]\nthreads = 0\n", "mining.threads"),
             ("[mining]\npools = [\"stratum+tcp://a:1\"]\n", "mining.user"),
             ("[switcher]\nsharing = \"sometimes\"\n", "sharing"),
+            ("[market]\nenabled = true\n", "market.wallet"),
+            (
+                "[market]\nenabled = true\nwallet = \"w.key\"\nnode = \"http://n\"\nbid = false\nprice = \"0\"\n",
+                "market.price",
+            ),
+            (
+                "[market]\nenabled = true\nwallet = \"w.key\"\nnode = \"http://n\"\n",
+                "market.cookie",
+            ),
+            (
+                "[market]\nenabled = true\nwallet = \"w.key\"\nnode = \"http://n\"\nbid = false\n",
+                "[jobs] dir",
+            ),
         ] {
             let err = WorkerConfig::parse(text, Path::new("w.toml"))
                 .unwrap_err()

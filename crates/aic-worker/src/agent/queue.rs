@@ -10,8 +10,8 @@
 //! <dir>/refused/<id>.json   refused by the owner's policy (below the price floor, AI off)
 //! ```
 //!
-//! Until the market's on-chain awards exist, this queue (filled by `aic worker submit`) is
-//! where jobs come from.
+//! Jobs come from `aic worker submit` and, with `[market]`, from the market agent: each job
+//! awarded on chain to this worker's provider address is queued here under the job's id.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +42,10 @@ pub struct QueuedJob {
     /// Memory limit, MiB (default: the worker's `[jobs] memory_mib`).
     #[serde(default)]
     pub memory_mib: Option<u64>,
+    /// Keep every transcript checkpoint in the job's state directory
+    /// (`state/checkpoints/STEP.safetensors`): a market job publishes them with its result.
+    #[serde(default)]
+    pub keep_checkpoints: bool,
 }
 
 /// Why a job file was refused or could not be moved.
@@ -293,6 +297,7 @@ mod tests {
             sources: vec![],
             params: BTreeMap::from([("epochs".into(), "2".into())]),
             memory_mib: None,
+            keep_checkpoints: false,
         }
     }
 

@@ -324,6 +324,9 @@ impl Worker {
             job_dir.join("state").into(),
             "--json".into(),
         ];
+        if job.keep_checkpoints {
+            args.push("--keep-checkpoints".into());
+        }
         for (k, v) in &job.params {
             args.push("--set".into());
             args.push(format!("{k}={v}").into());
