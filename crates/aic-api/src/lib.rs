@@ -15,6 +15,7 @@ pub mod events;
 pub mod explorer;
 pub mod jsonrpc;
 pub mod market;
+pub mod network;
 pub mod provider;
 pub mod rest;
 pub mod stratum;

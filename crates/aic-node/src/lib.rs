@@ -14,6 +14,7 @@ pub mod devnet;
 mod keyfile;
 mod miner;
 pub mod network;
+pub mod network_control;
 mod node;
 
 pub use config::{ConfigError, NodeConfig, P2pSection};

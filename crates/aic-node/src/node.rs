@@ -190,6 +190,9 @@ impl RunningNode {
             let (p2p, task) = aic_p2p::start(p2p_config, key, adapter).await?;
             p2p_tasks.push(task);
             p2p_tasks.push(crate::network::spawn_relay(handle.clone(), p2p.clone()));
+            handle.set_network(Some(Arc::new(crate::network_control::P2pControl(
+                p2p.clone(),
+            ))));
             Some(p2p)
         } else {
             None
@@ -246,6 +249,7 @@ impl RunningNode {
     /// Stops the miner and the API server; the chain is closed when the last handle drops.
     pub async fn shutdown(mut self) {
         self.handle.close();
+        self.handle.set_network(None);
         if let Some(m) = self.miner.take() {
             let _ = tokio::task::spawn_blocking(move || m.stop()).await;
         }
@@ -264,6 +268,14 @@ impl RunningNode {
             let _ = std::fs::remove_file(path);
         }
         tracing::info!(target: "node", "node stopped");
+    }
+}
+
+impl Drop for RunningNode {
+    /// A node dropped without [`RunningNode::shutdown`] still lets go of its network, which
+    /// refers back to the node: otherwise the chain (and its database lock) would outlive it.
+    fn drop(&mut self) {
+        self.handle.set_network(None);
     }
 }
 

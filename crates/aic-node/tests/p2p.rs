@@ -421,6 +421,7 @@ async fn a_devnet_cluster_of_three_shares_one_chain() {
         miners: 1,
         miner_threads: 1,
         max_height: Some(10),
+        api_addr: "127.0.0.1:0".parse().unwrap(),
     })
     .await
     .unwrap();

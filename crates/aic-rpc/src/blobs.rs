@@ -26,6 +26,7 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 
 use crate::auth::RpcAuth;
+use crate::handle::NodeHandle;
 use crate::rest::Failure;
 
 /// Largest blob a `PUT` may store.
@@ -34,15 +35,31 @@ pub const MAX_BLOB_BYTES: u64 = 4 << 30;
 /// instead of being mapped, faulted in and zeroed for every chunk.
 const CHUNK: usize = 64 * 1024;
 
+/// How long a `GET` of a blob the node lacks waits for the network to deliver it.
+const NETWORK_FETCH_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Clone, Debug)]
 struct BlobState {
     store: BlobStore,
     auth: Arc<RpcAuth>,
+    /// The node, whose network (if it runs one) is asked for blobs the store lacks.
+    node: Option<Arc<NodeHandle>>,
 }
 
-/// The blob routes alone, serving `store`; `PUT` requires `auth`. [`crate::router`] merges them
-/// in when the node has a store.
+/// The blob routes alone, serving `store`; `PUT` requires `auth`.
 pub fn blob_router(store: BlobStore, auth: RpcAuth) -> Router {
+    blob_routes(store, auth, None)
+}
+
+/// The blob routes of a node: as [`blob_router`], and a `GET` or `HEAD` of a blob the store
+/// lacks first fetches it from the node's peers (verified by its hash, for at most 60 s), so a
+/// transfer client reaches every blob on the network through its own node. [`crate::router`]
+/// merges them in when the node has a store.
+pub fn node_blob_router(store: BlobStore, auth: RpcAuth, node: Arc<NodeHandle>) -> Router {
+    blob_routes(store, auth, Some(node))
+}
+
+fn blob_routes(store: BlobStore, auth: RpcAuth, node: Option<Arc<NodeHandle>>) -> Router {
     Router::new()
         .route(
             "/api/v1/blobs/{id}",
@@ -51,7 +68,26 @@ pub fn blob_router(store: BlobStore, auth: RpcAuth) -> Router {
         .with_state(BlobState {
             store,
             auth: Arc::new(auth),
+            node,
         })
+}
+
+/// Asks the node's network for `id` if the store lacks it; true if it arrived.
+async fn fetch_from_network(s: &BlobState, id: BlobId) -> bool {
+    let Some(net) = s.node.as_ref().and_then(|n| n.network()) else {
+        return false;
+    };
+    if s.store.has(&id) {
+        return false;
+    }
+    match tokio::time::timeout(NETWORK_FETCH_WAIT, net.fetch_blob(id)).await {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => {
+            tracing::debug!(target: "rpc::blobs", %id, error = %e, "not on the network");
+            false
+        }
+        Err(_) => false,
+    }
 }
 
 /// What a `Range` header asks for, given the blob's length.
@@ -162,6 +198,7 @@ async fn get_blob(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let id: BlobId = id.parse().map_err(failure)?;
+    fetch_from_network(&s, id).await;
     serve_blob(s.store, id, &method, &headers, false).await
 }
 

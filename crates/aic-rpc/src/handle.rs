@@ -1,12 +1,13 @@
 //! The node's shared chain, with notifications for miners and long polls.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aic_chain::{BlockAccepted, Chain, ChainError};
 use aic_primitives::{Address, Block, Hash256, Height, Transaction};
 use tokio::sync::{broadcast, watch};
 
+use crate::network::NetworkControl;
 use crate::stratum::MiningStats;
 
 /// What changed: the tip, or the mempool (which changes the best template).
@@ -68,6 +69,9 @@ pub struct NodeHandle {
     relay: broadcast::Sender<Relay>,
     payout: Option<Address>,
     mining: MiningStats,
+    /// The network holds the node too (it submits to the chain), so the node clears this at
+    /// shutdown to break the cycle.
+    network: Mutex<Option<Arc<dyn NetworkControl>>>,
 }
 
 impl NodeHandle {
@@ -87,6 +91,7 @@ impl NodeHandle {
             relay: broadcast::channel(RELAY_CAPACITY).0,
             payout,
             mining: MiningStats::default(),
+            network: Mutex::new(None),
         }
     }
 
@@ -100,6 +105,21 @@ impl NodeHandle {
     /// Share statistics of the Stratum server's workers.
     pub fn mining(&self) -> &MiningStats {
         &self.mining
+    }
+
+    /// Attaches the node's peer-to-peer network (or detaches it with `None`), so that the API
+    /// can show and steer it. The network refers to this handle in turn: detach it when the
+    /// node stops, or neither is ever dropped.
+    pub fn set_network(&self, network: Option<Arc<dyn NetworkControl>>) {
+        *self.network.lock().unwrap_or_else(|p| p.into_inner()) = network;
+    }
+
+    /// The node's network, if it runs one.
+    pub fn network(&self) -> Option<Arc<dyn NetworkControl>> {
+        self.network
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The address templates pay when none is asked for.

@@ -188,10 +188,13 @@ async fn dispatch(s: &AppState, req: Request) -> Result<Value, RpcError> {
             })
             .await
         }
-        other => Err(rpc_error(
-            METHOD_NOT_FOUND,
-            format!("Method not found: {other}"),
-        )),
+        other => match crate::network::dispatch(s, other, param(&params, 0)).await {
+            Some(r) => r.map_err(|(code, message)| rpc_error(code, message)),
+            None => Err(rpc_error(
+                METHOD_NOT_FOUND,
+                format!("Method not found: {other}"),
+            )),
+        },
     }
 }
 

@@ -22,6 +22,7 @@ mod handle;
 mod jsonrpc;
 mod market;
 mod market_json;
+mod network;
 mod openapi;
 pub mod providers;
 mod rest;
@@ -29,13 +30,14 @@ mod server;
 mod stratum;
 
 pub use auth::{RpcAuth, COOKIE_FILE};
-pub use blobs::{blob_router, MAX_BLOB_BYTES};
+pub use blobs::{blob_router, node_blob_router, MAX_BLOB_BYTES};
 pub use codes::{bip22_reason, error_code};
 #[cfg(feature = "data-service")]
 pub use data_service::{
     bind_data_socket, data_service_router, serve_data_service, DATA_SOCKET_MODE,
 };
 pub use handle::{NodeHandle, Notice, Relay, TipEvent, NOTICE_BUFFER};
+pub use network::{NetFuture, NetworkControl, NetworkError, CLIENT_P2P_DISABLED};
 pub use providers::{provider_router, ProviderConfig, ProviderError, ProviderRegistry};
 pub use server::{router, serve};
 pub use stratum::{

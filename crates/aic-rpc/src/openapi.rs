@@ -2,6 +2,7 @@
 
 mod explorer;
 mod market;
+mod network;
 
 use serde_json::{json, Value};
 
@@ -25,6 +26,8 @@ pub(crate) fn document() -> Value {
     let mut doc = core();
     merge(&mut doc["paths"], explorer::paths());
     merge(&mut doc["components"]["schemas"], explorer::schemas());
+    merge(&mut doc["paths"], network::paths());
+    merge(&mut doc["components"]["schemas"], network::schemas());
     market::extend(&mut doc);
     doc
 }
@@ -52,7 +55,7 @@ fn core() -> Value {
         "info": {
             "title": "AIC node API",
             "version": "1",
-            "description": "REST API of an AIC node. Block and transaction ids are hex in Bitcoin's display order (byte-reversed), as miners and explorers expect; header_hex and transaction hex are raw bytes in order. Amounts are integer base units (10^8 per AIC). Errors carry a machine-readable `code`. Bitcoin-style JSON-RPC (getblockcount, getbestblockhash, getblockhash, getdifficulty, getmininginfo, getblocktemplate, submitblock) is served at POST /rpc with HTTP Basic auth (the data directory's .cookie by default)."
+            "description": "REST API of an AIC node. Block and transaction ids are hex in Bitcoin's display order (byte-reversed), as miners and explorers expect; header_hex and transaction hex are raw bytes in order. Amounts are integer base units (10^8 per AIC). Errors carry a machine-readable `code`. Bitcoin-style JSON-RPC (getblockcount, getbestblockhash, getblockhash, getdifficulty, getmininginfo, getblocktemplate, submitblock; and for the operator getnetworkinfo, getpeerinfo, blockpeer, unblockpeer, addnode) is served at POST /rpc with HTTP Basic auth (the data directory's .cookie by default)."
         },
         "paths": {
             "/api/v1/status": {"get": {"summary": "Chain tip and mempool", "responses": ok("Status", json!({}))}},

@@ -34,7 +34,8 @@ pub fn router(
     blobs: Option<BlobStore>,
     providers: Arc<ProviderRegistry>,
 ) -> Router {
-    let blob_routes = blobs.map(|store| crate::blob_router(store, auth.clone()));
+    let blob_routes =
+        blobs.map(|store| crate::blobs::node_blob_router(store, auth.clone(), handle.clone()));
     let events = crate::events::router(handle.clone());
     let state = AppState {
         handle,
@@ -42,6 +43,7 @@ pub fn router(
     };
     let api = Router::new()
         .route("/api/v1/status", get(rest::status))
+        .route("/api/v1/network", get(crate::network::info))
         .route("/api/v1/blocks", post(rest::submit_block))
         .route("/api/v1/blocks/{id}", get(rest::block))
         .route("/api/v1/txs", post(rest::submit_tx))

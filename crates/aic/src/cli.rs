@@ -20,7 +20,11 @@ pub(crate) enum Command {
   aic node --network devnet --data-dir ./node --mine daic1...
   aic node --network devnet --stratum-addr 127.0.0.1:3333   # a pool for any SHA-256d miner
   aic node --config node.toml
-  aic node --network testnet --api-addr 127.0.0.1:8450 --rpc-user me --rpc-password secret")]
+  aic node --network testnet --api-addr 127.0.0.1:8450 --rpc-user me --rpc-password secret
+  aic node --network devnet --data-dir ./b --api-addr 127.0.0.1:7460 \\
+      --listen /ip4/127.0.0.1/tcp/7461 --bootnode /ip4/127.0.0.1/tcp/7451/p2p/12D3KooW...
+  aic node --network devnet --no-p2p                       # a node alone
+The node joins the peer-to-peer network unless --no-p2p; `aic net` shows and steers it.")]
     Node(NodeArgs),
     /// Create a key, show its address and balance, send AIC.
     #[command(subcommand)]
@@ -38,7 +42,8 @@ pub(crate) enum Command {
   aic devnet                               # mine until Ctrl-C, in a new temporary data dir
   aic devnet --blocks 30 --exit            # mine 30 blocks, then exit (for scripts)
   aic devnet --data-dir ./devnet --json    # one JSON object per event
-  aic devnet --blocks 30 --exit --ai-demo  # plus digitize, publish, train streamed from the node")]
+  aic devnet --blocks 30 --exit --ai-demo  # plus digitize, publish, train streamed from the node
+  aic devnet --nodes 5 --miners 2          # five nodes on loopback, two of them mining")]
     Devnet(DevnetArgs),
     /// Write, check, pack and inspect standard model packages (`aicmodel.toml` + weights).
     #[command(subcommand)]
@@ -56,6 +61,9 @@ pub(crate) enum Command {
     /// verdict, download and verify a result.
     #[command(subcommand)]
     Job(crate::cli_market::JobCommand),
+    /// The node's peer-to-peer network: status and peers; block, unblock or dial a peer.
+    #[command(subcommand)]
+    Net(crate::net::NetCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +275,25 @@ pub(crate) struct NodeArgs {
     /// JSON-RPC password.
     #[arg(long)]
     pub(crate) rpc_password: Option<String>,
+    /// Join the peer-to-peer network (the default without --config; with one, its
+    /// `[p2p] enabled` decides unless this or --no-p2p is given).
+    #[arg(long, conflicts_with = "no_p2p")]
+    pub(crate) p2p: bool,
+    /// Run without the peer-to-peer network: a node alone.
+    #[arg(long)]
+    pub(crate) no_p2p: bool,
+    /// Network listen multiaddr (repeatable; default /ip4/0.0.0.0/tcp/7451).
+    #[arg(long, value_name = "MULTIADDR")]
+    pub(crate) listen: Vec<String>,
+    /// A peer to dial at start and whenever none is left, `/ip4/H/tcp/P/p2p/ID` (repeatable).
+    #[arg(long, value_name = "MULTIADDR")]
+    pub(crate) bootnode: Vec<String>,
+    /// Do not look for peers on the local network by mDNS.
+    #[arg(long)]
+    pub(crate) no_mdns: bool,
+    /// Most established peer connections.
+    #[arg(long)]
+    pub(crate) max_peers: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -375,6 +402,13 @@ pub(crate) struct DevnetArgs {
     /// devnet exits when both the blocks and the demo are done.
     #[arg(long)]
     pub(crate) ai_demo: bool,
+    /// Run this many nodes joined over loopback (node-0 .. node-N-1 in the data dir; node 0
+    /// serves --api-addr, the others free ports); 1 is a node alone, without the network.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) nodes: u16,
+    /// How many of the nodes mine (the first ones), with --nodes.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) miners: u16,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub(crate) json: bool,

@@ -31,6 +31,8 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         api_addr: args.api_addr,
         miner_threads: args.threads,
         demo_transfers: !args.no_transfers,
+        nodes: usize::from(args.nodes),
+        miners: usize::from(args.miners),
     };
     let json_out = args.json;
     let (blocks_tx, blocks_rx) = tokio::sync::oneshot::channel::<()>();
@@ -40,9 +42,15 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     let on_event = move |e: DevnetEvent| {
         render(&e, json_out);
         match &e {
-            DevnetEvent::Started { api_addr, .. } => {
+            DevnetEvent::Started {
+                api_addr, nodes, ..
+            } => {
                 if let Some(tx) = demo_tx.take() {
-                    let (dir, api) = (data_dir.clone(), *api_addr);
+                    // Node 0's directory holds the cookie the demo's uploads need.
+                    let dir = nodes
+                        .first()
+                        .map_or(data_dir.clone(), |n| n.data_dir.clone());
+                    let api = *api_addr;
                     // Digitizing and training are CPU work: a thread of its own, not the runtime.
                     std::thread::spawn(move || {
                         let _ = tx.send(crate::ai_demo::run(&dir, api, json_out));
@@ -98,8 +106,11 @@ fn render(e: &DevnetEvent, json_out: bool) {
                 wallet_file,
                 wallet_address,
                 height,
+                nodes,
             } => json!({"event": "started", "data_dir": data_dir, "api": format!("http://{api_addr}"),
-                "wallet_file": wallet_file, "wallet_address": wallet_address, "height": height}),
+                "wallet_file": wallet_file, "wallet_address": wallet_address, "height": height,
+                "nodes": nodes.iter().map(|n| json!({"data_dir": n.data_dir, "api": format!("http://{}", n.api_addr),
+                    "p2p": n.p2p, "mining": n.mining})).collect::<Vec<_>>()}),
             DevnetEvent::Block {
                 height,
                 hash,
@@ -111,6 +122,11 @@ fn render(e: &DevnetEvent, json_out: bool) {
             DevnetEvent::Transfer { txid, amount } => {
                 json!({"event": "transfer", "txid": txid.to_string(), "amount_units": amount.to_units()})
             }
+            DevnetEvent::Network {
+                heights,
+                peers,
+                in_step,
+            } => json!({"event": "network", "heights": heights, "peers": peers, "in_step": in_step}),
             DevnetEvent::Done { height } => json!({"event": "done", "height": height}),
         }
         .to_string()
@@ -122,12 +138,30 @@ fn render(e: &DevnetEvent, json_out: bool) {
                 wallet_file,
                 wallet_address,
                 height,
-            } => format!(
-                "devnet: data dir {}\n  API      http://{api_addr}/api/v1/status  (JSON-RPC at /rpc, cookie in the data dir)\n  wallet   {} ({wallet_address})\n  try:     aic wallet balance --wallet {} --node http://{api_addr}\n  starting at height {height}; Ctrl-C stops",
-                data_dir.display(),
-                wallet_file.display(),
-                wallet_file.display(),
-            ),
+                nodes,
+            } => {
+                let mut text = format!(
+                    "devnet: data dir {}\n  API      http://{api_addr}/api/v1/status  (JSON-RPC at /rpc, cookie in the data dir)\n  wallet   {} ({wallet_address})\n  try:     aic wallet balance --wallet {} --node http://{api_addr}",
+                    data_dir.display(),
+                    wallet_file.display(),
+                    wallet_file.display(),
+                );
+                for (i, n) in nodes.iter().enumerate() {
+                    text.push_str(&format!(
+                        "\n  node {i}   http://{}  {}{}",
+                        n.api_addr,
+                        n.p2p.first().map_or("", String::as_str),
+                        if n.mining { "  mining" } else { "" }
+                    ));
+                }
+                if !nodes.is_empty() {
+                    text.push_str(&format!(
+                        "\n  try:     aic net status --node http://{api_addr}"
+                    ));
+                }
+                text.push_str(&format!("\n  starting at height {height}; Ctrl-C stops"));
+                text
+            }
             DevnetEvent::Block {
                 height,
                 hash,
@@ -141,6 +175,14 @@ fn render(e: &DevnetEvent, json_out: bool) {
             DevnetEvent::Transfer { txid, amount } => {
                 format!("  sent {amount} AIC to the demo recipient: {txid}")
             }
+            DevnetEvent::Network {
+                heights,
+                peers,
+                in_step,
+            } => format!(
+                "  network: {in_step}/{} nodes at node 0's tip; heights {heights:?}; peers {peers:?}",
+                heights.len()
+            ),
             DevnetEvent::Done { height } => format!("done: mined up to height {height}"),
         }
     };

@@ -15,6 +15,7 @@ mod infer;
 mod market;
 mod miner;
 mod model;
+mod net;
 mod node;
 mod preempt;
 mod serve;
@@ -42,6 +43,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Worker(cmd) => worker::run(cmd),
         cli::Command::Provider(cmd) => market::run_provider(cmd),
         cli::Command::Job(cmd) => market::run_job(cmd),
+        cli::Command::Net(cmd) => net::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

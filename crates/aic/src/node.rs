@@ -39,6 +39,23 @@ pub(crate) fn config_from(args: NodeArgs) -> Result<NodeConfig> {
     if args.rpc_password.is_some() {
         c.rpc_password = args.rpc_password;
     }
+    if args.no_p2p {
+        c.p2p.enabled = false;
+    } else if args.p2p || args.config.is_none() {
+        c.p2p.enabled = true;
+    }
+    if !args.listen.is_empty() {
+        c.p2p.listen = args.listen;
+    }
+    if !args.bootnode.is_empty() {
+        c.p2p.bootnodes = args.bootnode;
+    }
+    if args.no_mdns {
+        c.p2p.mdns = false;
+    }
+    if let Some(v) = args.max_peers {
+        c.p2p.max_peers = v;
+    }
     Ok(c)
 }
 
@@ -66,6 +83,7 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
             stratum = ?node.stratum_addr,
             data_dir = %config.data_dir.display(),
             mining = config.mine.is_some(),
+            p2p = ?node.p2p.as_ref().map(|p| p.listen_addrs().iter().map(ToString::to_string).collect::<Vec<_>>()),
             "ready"
         );
         shutdown_signal().await?;

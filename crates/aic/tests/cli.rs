@@ -53,12 +53,19 @@ impl Drop for Guard {
 
 fn node(dir: &Path, port: u16, mine: Option<&str>) -> Guard {
     let mut c = aic();
-    c.args(["node", "--network", "devnet", "--miner-threads", "1"])
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["--api-addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    c.args([
+        "node",
+        "--network",
+        "devnet",
+        "--no-p2p",
+        "--miner-threads",
+        "1",
+    ])
+    .arg("--data-dir")
+    .arg(dir)
+    .args(["--api-addr", &format!("127.0.0.1:{port}")])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     if let Some(a) = mine {
         c.args(["--mine", a]);
     }
@@ -315,6 +322,10 @@ fn every_command_has_help_with_examples() {
         &["worker", "status"],
         &["worker", "pause"],
         &["worker", "resume"],
+        &["net", "status"],
+        &["net", "block"],
+        &["net", "unblock"],
+        &["net", "dial"],
     ] {
         let out = aic().args(cmd).arg("--help").output().unwrap();
         assert!(

@@ -95,7 +95,7 @@ fn digitize_verify_tamper_publish_fetch_train() {
     let node_dir = dir.join("node");
     let _node = Node(
         Command::new(env!("CARGO_BIN_EXE_aic"))
-            .args(["node", "--network", "devnet", "--data-dir"])
+            .args(["node", "--network", "devnet", "--no-p2p", "--data-dir"])
             .arg(&node_dir)
             .args(["--api-addr", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())

@@ -65,6 +65,7 @@ fn a_job_is_posted_bid_awarded_verified_and_settled_through_the_cli() {
             "node",
             "--network",
             "devnet",
+            "--no-p2p",
             "--data-dir",
             "node",
             "--api-addr",

@@ -131,7 +131,14 @@ fn queued_jobs_run_sandboxed_resume_after_preemption_and_a_job_over_its_memory_i
         Command::new(env!("CARGO_BIN_EXE_aic"))
             .current_dir(dir)
             .env("RUST_LOG", "warn")
-            .args(["node", "--network", "devnet", "--data-dir", "node"])
+            .args([
+                "node",
+                "--network",
+                "devnet",
+                "--no-p2p",
+                "--data-dir",
+                "node",
+            ])
             .args(["--api-addr", &format!("127.0.0.1:{api}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

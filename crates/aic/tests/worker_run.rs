@@ -36,6 +36,7 @@ fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
             "node",
             "--network",
             "devnet",
+            "--no-p2p",
             "--data-dir",
             "node",
             "--api-addr",

@@ -1,6 +1,7 @@
 //! Several devnet nodes on one machine, joined over loopback: the library side of
 //! `aic devnet --nodes N`.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,8 @@ pub struct ClusterOptions {
     pub miner_threads: usize,
     /// Mining stops at this height, if set.
     pub max_height: Option<u64>,
+    /// Node 0's API address (the others take free loopback ports).
+    pub api_addr: SocketAddr,
 }
 
 /// A running local network.
@@ -55,10 +58,11 @@ impl Cluster {
             let config = NodeConfig {
                 network: Network::Devnet.to_string(),
                 data_dir: dir,
-                api_addr: "127.0.0.1:0".parse().map_err(|_| NodeError::Io {
-                    what: "the API address".to_owned(),
-                    source: std::io::Error::other("unparsable"),
-                })?,
+                api_addr: if i == 0 {
+                    options.api_addr
+                } else {
+                    SocketAddr::from(([127, 0, 0, 1], 0))
+                },
                 miner_threads: options.miner_threads,
                 payout_address: Some(wallet.address().to_bech32(Network::Devnet)),
                 p2p: P2pSection {

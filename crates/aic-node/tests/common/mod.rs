@@ -63,9 +63,14 @@ pub(crate) struct TestNode {
 
 impl TestNode {
     pub(crate) fn start() -> TestNode {
+        TestNode::start_with(|_| {})
+    }
+
+    /// Like [`TestNode::start`], with `change` applied to the configuration first.
+    pub(crate) fn start_with(change: impl FnOnce(&mut NodeConfig)) -> TestNode {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let config = NodeConfig {
+        let mut config = NodeConfig {
             network: "devnet".to_owned(),
             data_dir: dir.path().to_owned(),
             api_addr: "127.0.0.1:0".parse().unwrap(),
@@ -74,6 +79,7 @@ impl TestNode {
             payout_address: Some(addr(1).to_bech32(Network::Devnet)),
             ..NodeConfig::default()
         };
+        change(&mut config);
         let node = rt.block_on(RunningNode::start(&config)).unwrap();
         let base = format!("http://{}", node.api_addr);
         let auth = node.rpc_auth.header_value();
