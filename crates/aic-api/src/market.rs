@@ -259,3 +259,54 @@ pub struct Job {
     /// Every movement of value, in order.
     pub payments: Vec<Payment>,
 }
+
+/// One model's place on a leaderboard: its best settled result for the board's metric.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderboardEntry {
+    /// 1 for the best.
+    pub rank: u32,
+    /// Model content id (hex).
+    pub model: String,
+    /// The model owner's address.
+    pub model_owner: String,
+    /// The metric's best value among the model's settled jobs (fixed point).
+    pub value: i64,
+    /// The job that reached it (hex).
+    pub job: String,
+    /// Its kind: `train`, `fine-tune`, `evaluate` or `infer`.
+    pub kind: String,
+    /// The provider paid for it.
+    pub provider: String,
+    /// Its hyperparameters.
+    pub params: Vec<NamedValue>,
+    /// Its whole scorecard.
+    pub metrics: Vec<NamedValue>,
+    /// Height at which it settled.
+    pub settled_height: u64,
+    /// Settled jobs of this model on this board.
+    pub runs: u32,
+}
+
+/// The models of one task scored on one dataset by one metric, best first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leaderboard {
+    /// Task label.
+    pub task: String,
+    /// Dataset content id (hex).
+    pub dataset: String,
+    /// Metric name.
+    pub metric: String,
+    /// Whether a higher value ranks first (false for losses, errors and times).
+    pub higher_is_better: bool,
+    /// Settled jobs that reported the metric.
+    pub jobs: u32,
+    /// One entry per model, best first.
+    pub entries: Vec<LeaderboardEntry>,
+}
+
+/// `GET /api/v1/market/leaderboard`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leaderboards {
+    /// By task, dataset, then the most reported metric first.
+    pub boards: Vec<Leaderboard>,
+}

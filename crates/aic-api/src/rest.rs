@@ -56,7 +56,8 @@ pub struct Tx {
     /// Coinbase payouts.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub payouts: Vec<Payout>,
-    /// The job a market action is about (display order).
+    /// The job a market action is about, or a posting creates (hex in byte order, as
+    /// `/api/v1/market/jobs/{id}` takes it).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub job: Option<String>,
     /// Containing block (display order), absent while in the mempool.

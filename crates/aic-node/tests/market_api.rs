@@ -8,10 +8,10 @@ mod common;
 
 use aic_ledger::market::job_id;
 use aic_primitives::{
-    sha256, Action, Amount, ChainParams, DatasetPublication, DeviceClass, DeviceSummary, Encode,
-    Hash256, JobKind, JobSpec, MarketAction, ModelPublication, Network, ParamSpec,
-    ProviderRegistration, ResultCommit, Transaction, TxBody, VerificationPolicy, FIXED_POINT_SCALE,
+    sha256, Action, Amount, DeviceClass, Hash256, JobSpec, MarketAction, Network, ResultCommit,
+    Transaction, FIXED_POINT_SCALE,
 };
+use common::market::{aic, dataset, model, registration, signed, spec, with};
 use common::*;
 use serde_json::{json, Value};
 
@@ -21,10 +21,6 @@ const FUNDER: u8 = 1;
 const OWNER: u8 = 2;
 const CONSUMER: u8 = 6;
 const PLAIN: u8 = 7;
-
-fn aic(n: u64) -> Amount {
-    Amount::from_units(n * Amount::UNITS_PER_AIC)
-}
 
 fn a(user: u8) -> String {
     addr(user).to_bech32(Network::Devnet)
@@ -37,21 +33,12 @@ fn next_nonce(n: &TestNode, user: u8) -> u64 {
 }
 
 fn tx(n: &TestNode, user: u8, action: Action) -> Transaction {
-    Transaction::Signed(
-        TxBody {
-            chain_id: ChainParams::devnet().chain_id,
-            sender: key(user).public_key(),
-            nonce: next_nonce(n, user),
-            fee: Amount::from_units(1_000),
-            action,
-        }
-        .sign(&key(user)),
-    )
+    signed(user, next_nonce(n, user), action)
 }
 
 fn send(n: &TestNode, user: u8, action: MarketAction) {
     let t = tx(n, user, Action::Market(action));
-    let (code, r) = n.post("/api/v1/txs", json!({"hex": hex::encode(t.to_bytes())}));
+    let (code, r) = n.post("/api/v1/txs", json!({"hex": tx_hex(&t)}));
     assert_eq!(code, 201, "{r}");
 }
 
@@ -64,84 +51,11 @@ fn job(n: &TestNode, id: &Hash256) -> Value {
     n.get(&format!("/api/v1/market/jobs/{}", id.to_hex())).1
 }
 
-fn registration(stake: Amount, endpoint: &str) -> MarketAction {
-    MarketAction::RegisterProvider(ProviderRegistration {
-        stake,
-        devices: sha256(b"descriptors"),
-        summary: DeviceSummary {
-            class: DeviceClass::Cpu,
-            count: 1,
-            memory_mib: 4096,
-            gflops: 10,
-        },
-        endpoint: endpoint.to_owned(),
-    })
-}
-
-fn model(id: &[u8], task: &str) -> ModelPublication {
-    ModelPublication {
-        id: sha256(id),
-        task: task.to_owned(),
-        royalty_bps: 500,
-        params: vec![
-            ParamSpec {
-                name: "learning_rate".to_owned(),
-                min: 1,
-                max: FIXED_POINT_SCALE,
-                integer: false,
-            },
-            ParamSpec {
-                name: "epochs".to_owned(),
-                min: FIXED_POINT_SCALE,
-                max: 100 * FIXED_POINT_SCALE,
-                integer: true,
-            },
-        ],
-    }
-}
-
-fn dataset(id: &[u8], task: &str, royalty_bps: u16) -> DatasetPublication {
-    DatasetPublication {
-        id: sha256(id),
-        task: task.to_owned(),
-        royalty_bps,
-        bytes: 1 << 20,
-    }
-}
-
-fn spec() -> JobSpec {
-    JobSpec {
-        kind: JobKind::Train,
-        model: sha256(b"kws"),
-        dataset: sha256(b"fsdd"),
-        params: vec![("epochs".to_owned(), 3 * FIXED_POINT_SCALE)],
-        device_class: DeviceClass::Cpu,
-        min_memory_mib: 1024,
-        budget: aic(20),
-        max_price: aic(10),
-        bid_blocks: 50,
-        deadline_blocks: 50,
-        policy: VerificationPolicy {
-            verifiers: 1,
-            segments: 2,
-            challenge_blocks: 50,
-            verifier_fee: Amount::from_units(Amount::UNITS_PER_AIC / 10),
-        },
-        tier: 0,
-    }
-}
-
-fn with(f: impl FnOnce(&mut JobSpec)) -> JobSpec {
-    let mut s = spec();
-    f(&mut s);
-    s
-}
-
 /// Sends `action` by `user` and expects 400 with `code`, nothing changed.
 fn refused(n: &TestNode, user: u8, action: MarketAction, code: &str) {
     let before = n.status();
     let t = tx(n, user, Action::Market(action));
-    let (status, r) = n.post("/api/v1/txs", json!({"hex": hex::encode(t.to_bytes())}));
+    let (status, r) = n.post("/api/v1/txs", json!({"hex": tx_hex(&t)}));
     assert_eq!((status, r["code"].as_str()), (400, Some(code)), "{r}");
     let after = n.status();
     assert_eq!(after["state_root"], before["state_root"]);
@@ -172,7 +86,7 @@ fn every_market_rule_is_refused_over_the_api_and_changes_nothing() {
                 amount: aic(amount),
             },
         );
-        let (code, r) = n.post("/api/v1/txs", json!({"hex": hex::encode(t.to_bytes())}));
+        let (code, r) = n.post("/api/v1/txs", json!({"hex": tx_hex(&t)}));
         assert_eq!(code, 201, "{r}");
         mine(&n);
     }

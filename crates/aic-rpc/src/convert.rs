@@ -2,7 +2,8 @@
 
 use aic_api::rest;
 use aic_chain::Chain;
-use aic_primitives::{Action, Block, Encode, Hash256, Height, Network, Transaction};
+use aic_ledger::market::job_id;
+use aic_primitives::{Action, Block, Encode, Hash256, Height, MarketAction, Network, Transaction};
 
 /// A transaction as JSON.
 pub(crate) fn tx_json(
@@ -47,7 +48,15 @@ pub(crate) fn tx_json(
                 Action::Market(m) => {
                     out.kind = m.name().to_owned();
                     out.amount_units = Some(m.spend().to_units());
-                    out.job = m.job().map(|j| j.to_string());
+                    // A posting names the job it creates. Byte order, as the market routes
+                    // take job ids.
+                    let job = match m {
+                        MarketAction::PostJob(_) => {
+                            Some(job_id(&s.body.sender_address(), s.body.nonce))
+                        }
+                        _ => m.job(),
+                    };
+                    out.job = job.map(|j| j.to_hex());
                 }
             }
             out.fee_units = Some(s.body.fee.to_units());

@@ -83,6 +83,10 @@ static ASSETS: &[Asset] = &[
     asset!("pages/account.js", JS),
     asset!("pages/mining.js", JS),
     asset!("pages/search.js", JS),
+    asset!("pages/market-common.js", JS),
+    asset!("pages/market.js", JS),
+    asset!("pages/job.js", JS),
+    asset!("pages/models.js", JS),
 ];
 
 /// The policy every dashboard answer carries.

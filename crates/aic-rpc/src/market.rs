@@ -1,6 +1,8 @@
 //! `/api/v1/market/*`: the on-chain market's records at the tip, read only. Market actions
 //! are signed transactions submitted to `POST /api/v1/txs`.
 
+mod leaderboard;
+
 use aic_api::market as wire;
 use aic_ledger::market::{Record, RecordKey};
 use aic_primitives::{Address, Hash256, Network};
@@ -24,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/market/models/{id}", get(model))
         .route("/api/v1/market/datasets", get(datasets))
         .route("/api/v1/market/datasets/{id}", get(dataset))
+        .route("/api/v1/market/leaderboard", get(leaderboard::leaderboard))
 }
 
 /// Most jobs a list returns.
@@ -37,9 +40,12 @@ fn parse_id(text: &str, what: &str) -> Result<Hash256, Failure> {
 /// Filters of `GET /api/v1/market/jobs`.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct JobFilter {
+    /// One status, or several separated by commas.
     status: Option<String>,
     consumer: Option<String>,
     provider: Option<String>,
+    /// Most jobs to return, 1 to [`MAX_LIST`].
+    limit: Option<String>,
 }
 
 const STATUSES: [&str; 8] = [
@@ -60,7 +66,11 @@ pub(crate) async fn jobs(
     blocking(&s, move |s| {
         let chain = s.handle.chain();
         let network = chain.params().network;
-        if let Some(st) = &filter.status {
+        let statuses: Option<Vec<String>> = filter
+            .status
+            .as_deref()
+            .map(|text| text.split(',').map(|st| st.trim().to_owned()).collect());
+        for st in statuses.iter().flatten() {
             if !STATUSES.contains(&st.as_str()) {
                 return Err(Failure::new(
                     400,
@@ -69,6 +79,17 @@ pub(crate) async fn jobs(
                 ));
             }
         }
+        let limit = match filter.limit.as_deref() {
+            None => MAX_LIST,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=MAX_LIST).contains(&n) => n,
+                _ => {
+                    return Err(crate::explorer::bad_query(format!(
+                        "limit must be an integer from 1 to {MAX_LIST}, not {text:?}"
+                    )))
+                }
+            },
+        };
         let address = |t: &Option<String>| {
             t.as_deref()
                 .map(|t| Address::parse(t, network))
@@ -85,10 +106,9 @@ pub(crate) async fn jobs(
                 _ => None,
             })
             .filter(|(_, j)| {
-                filter
-                    .status
-                    .as_deref()
-                    .is_none_or(|st| j.status.name() == st)
+                statuses
+                    .as_ref()
+                    .is_none_or(|list| list.iter().any(|st| j.status.name() == st))
             })
             .filter(|(_, j)| consumer.is_none_or(|c| j.consumer == c))
             .filter(|(_, j)| {
@@ -100,7 +120,7 @@ pub(crate) async fn jobs(
             .map(|(id, j)| market_json::job(id, j, network))
             .collect();
         out.sort_by(|a, b| b.posted_height.cmp(&a.posted_height).then(a.id.cmp(&b.id)));
-        out.truncate(MAX_LIST);
+        out.truncate(limit);
         Ok(Json(out))
     })
     .await

@@ -166,7 +166,7 @@ fn core() -> Value {
                 "chain_work": {"type": "string"}, "state_root": {"type": "string"},
                 "mempool_size": {"type": "integer"}, "mempool_bytes": {"type": "integer"}}},
             "Tx": {"type": "object", "required": ["txid", "hex", "kind"], "properties": {
-                "txid": {"type": "string"}, "hex": {"type": "string"}, "kind": {"type": "string", "description": "coinbase, transfer, or a market action: register-provider, top-up-stake, unstake, withdraw-stake, publish-model, publish-dataset, post-job, cancel-job, bid, submit-result, verdict"}, "job": {"type": "string", "description": "the job a market action is about"},
+                "txid": {"type": "string"}, "hex": {"type": "string"}, "kind": {"type": "string", "description": "coinbase, transfer, or a market action: register-provider, top-up-stake, unstake, withdraw-stake, publish-model, publish-dataset, post-job, cancel-job, bid, submit-result, verdict"}, "job": {"type": "string", "description": "the job a market action is about or a posting creates, in byte order as /api/v1/market/jobs/{id} takes it"},
                 "from": {"type": "string"}, "to": {"type": "string"}, "amount_units": {"type": "integer"},
                 "fee_units": {"type": "integer"}, "nonce": {"type": "integer"},
                 "payouts": {"type": "array", "items": {"type": "object", "properties": {"to": {"type": "string"}, "amount_units": {"type": "integer"}}}},

@@ -4,7 +4,9 @@
 //
 // Environment: AIC_URL (the node's API), AIC_CHROMIUM (the browser), AIC_SCREENSHOTS,
 // AIC_TRANSFER_HEX and AIC_TRANSFER_TXID (a signed transfer to submit), AIC_SENDER and
-// AIC_RECIPIENT (its accounts), AIC_WORKER (a connected Stratum worker's name).
+// AIC_RECIPIENT (its accounts), AIC_WORKER (a connected Stratum worker's name), AIC_MARKET
+// (JSON: two jobs' ids, models, dataset, users, and the signed posts, bids, results and
+// verdicts to submit, one of each per job).
 
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -22,6 +24,7 @@ const TXID = env("AIC_TRANSFER_TXID");
 const SENDER = env("AIC_SENDER");
 const RECIPIENT = env("AIC_RECIPIENT");
 const WORKER = env("AIC_WORKER");
+const MARKET = JSON.parse(env("AIC_MARKET"));
 mkdirSync(SHOTS, { recursive: true });
 
 const log = (...a) => console.log("[dashboard]", ...a);
@@ -74,6 +77,13 @@ async function shot(page, name) {
 
 const text = (page, sel) => page.locator(sel).first().innerText();
 const num = (s) => Number(String(s).replace(/[^0-9.]/g, ""));
+const submit = (hex) => api("/txs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hex }) });
+/** The text of a table row's cells (textContent: badges are shown in capitals). */
+const rowCells = (page, sel) => page.locator(sel).first().locator("td").allTextContents();
+const content = (page, sel) => page.locator(sel).first().textContent();
+/** Waits until the job page's status badge says `status`. */
+const statusIs = (page, status, timeout = 60_000) =>
+  page.waitForFunction((s) => document.querySelector("#job-status")?.textContent === s, status, { timeout });
 
 try {
   // 1. The explorer shows blocks arriving, without a reload.
@@ -162,16 +172,106 @@ try {
   await shot(page, "search");
   await page.close();
 
-  // 7. Dark mode, and a phone: every page fits the width.
+  // 7. The market: jobs posted now appear on the market page; the first job's page follows it
+  // through bids, award, result and verdict to its settlement, live; the models page ranks
+  // both models.
+  const [jobA, jobB] = MARKET.jobs;
+  const [modelA, modelB] = MARKET.models;
+  const m = await open();
+  await m.goto(BASE + "/#/market");
+  await m.waitForSelector(`#providers tr[data-provider="${MARKET.worker}"]`);
+  const provider = await rowCells(m, `#providers tr[data-provider="${MARKET.worker}"]`);
+  check(provider[1] === "20 AIC" && provider[4] === "100", "the market page lists the provider with its stake and score");
+  check(await m.locator(`#providers tr[data-provider="${MARKET.verifier}"]`).count() === 1, "and the other provider");
+  await m.evaluate(() => { window.__notReloaded = true; });
+  for (const hex of MARKET.txs.posts) await submit(hex);
+  await m.waitForSelector(`#open-jobs tr[data-job="${jobA}"]`, { timeout: 30_000 });
+  await m.waitForSelector(`#open-jobs tr[data-job="${jobB}"]`);
+  const open1 = await rowCells(m, `#open-jobs tr[data-job="${jobA}"]`);
+  check(open1[1].includes("keyword-spotting") && open1[2] === "20 AIC" && open1[3] === "10 AIC" && open1[4] === "0",
+    `the posted jobs appear open for bids with model, budget, max price and no bid (${open1.join(" | ")})`);
+  check(/in \d+ blocks|next block/.test(open1[5]), `with the blocks left to bid (${open1[5]})`);
+  await shot(m, "market-open");
+
+  await m.click(`#open-jobs tr[data-job="${jobA}"] a[href="#/job/${jobA}"]`);
+  await m.waitForSelector("#job-status");
+  check(await m.evaluate(() => location.hash) === "#/job/" + jobA && await content(m, "#job-status") === "open", "the job's page opens at #/job/ID, open");
+  check((await text(m, "#view")).includes("epochs=3"), "it shows the spec's hyperparameters");
+  for (const hex of MARKET.txs.bids) await submit(hex);
+  await m.waitForSelector(`#job-bids tr[data-provider="${MARKET.worker}"]`, { timeout: 30_000 });
+  check((await rowCells(m, `#job-bids tr[data-provider="${MARKET.worker}"]`))[1] === "6 AIC", "the bid appears with its price");
+  await statusIs(m, "awarded");
+  check((await text(m, "#job-award")).includes(MARKET.worker), "when bidding ends the job is awarded to the provider");
+  for (const hex of MARKET.txs.results) await submit(hex);
+  await statusIs(m, "verifying");
+  check(await text(m, "#job-result-id") === MARKET.results[0], "the result commit shows the result id");
+  const metrics = await text(m, "#job-metrics");
+  check(metrics.includes("accuracy") && metrics.includes("0.875") && metrics.includes("0.29"), `and the scorecard (${metrics})`);
+  const drawn = await rowCells(m, `#job-verdicts tr[data-verifier="${MARKET.verifier}"]`);
+  check(drawn[1] === "waiting", "the verifier drawn is shown, waiting for its verdict");
+  await shot(m, "job-verifying");
+  for (const hex of MARKET.txs.verdicts) await submit(hex);
+  await m.waitForSelector(`#job-verdicts tr[data-verifier="${MARKET.verifier}"] .badge.ok`, { timeout: 30_000 });
+  check(true, "its passing verdict appears");
+  await statusIs(m, "settled");
+  await m.waitForSelector('#job-payments tr[data-payment="price"]');
+  /** Whether the statement has a `kind` payment of `amount` to `to` (its link names the whole address). */
+  const pays = async (kind, to, amount) => {
+    const row = `#job-payments tr[data-payment="${kind}"]`;
+    return (await m.locator(`${row} a[href="#/account/${to}"]`).count()) === 1 && (await rowCells(m, row))[3] === amount;
+  };
+  check(await pays("price", MARKET.worker, "6 AIC"), "the statement pays the provider its price");
+  check(await pays("model-royalty", MARKET.owner, "0.3 AIC"), "the model owner its 5% royalty");
+  check(await pays("dataset-royalty", MARKET.owner, "0.12 AIC"), "the dataset owner its 2%");
+  check(await pays("verifier-fee", MARKET.verifier, "0.1 AIC"), "the verifier its fee");
+  check(await pays("refund", MARKET.consumer, "13.48 AIC"), "and refunds the rest to the consumer");
+  check(await m.evaluate(() => window.__notReloaded === true), "the job page settled live, without a reload");
+  await shot(m, "job");
+
+  await m.goto(BASE + "/#/market");
+  await m.waitForSelector(`#finished-jobs tr[data-job="${jobA}"][data-status="settled"]`);
+  await m.waitForSelector(`#finished-jobs tr[data-job="${jobB}"][data-status="settled"]`, { timeout: 30_000 });
+  check(true, "the market page lists both jobs as settled");
+  check((await rowCells(m, `#providers tr[data-provider="${MARKET.worker}"]`))[5].startsWith("2 /"), "and the provider's two completed jobs");
+  await shot(m, "market");
+
+  await m.goto(BASE + "/#/models");
+  const board = `.board[data-dataset="${MARKET.dataset}"]`;
+  await m.waitForSelector(`${board} tr[data-model="${modelB}"]`);
+  const ranked = async () => m.locator(`${board} tbody tr`).evaluateAll((rows) => rows.map((r) => r.dataset.model));
+  check(JSON.stringify(await ranked()) === JSON.stringify([modelB, modelA]), "the leaderboard ranks the better accuracy first");
+  check((await rowCells(m, `${board} tr[data-model="${modelB}"]`))[2] === "0.9125", "with its value");
+  await m.click(`${board} button:text-is("val_loss")`);
+  await m.waitForFunction((b) => document.querySelector(`${b} button[aria-pressed="true"]`)?.textContent === "val_loss", board);
+  check(JSON.stringify(await ranked()) === JSON.stringify([modelA, modelB]), "by val_loss, the lower loss ranks first");
+  check(await m.locator(`#models tr[data-model="${modelA}"]`).count() === 1 && await m.locator(`#datasets tr[data-dataset="${MARKET.dataset}"]`).count() === 1,
+    "the registry lists the models and the dataset");
+  const schema = (await rowCells(m, `#models tr[data-model="${modelA}"]`))[4];
+  check(schema.includes("epochs 1–100 (whole)"), `with the hyperparameter schema (${schema})`);
+  await m.click(`${board} button:text-is("accuracy")`);
+  await shot(m, "models");
+  for (const [who, kind] of [[MARKET.consumer, "post-job"], [MARKET.worker, "bid"]]) {
+    const t = (await api(`/accounts/${who}/txs`)).txs.find((x) => x.kind === kind);
+    await m.goto(BASE + "/#/tx/" + t.txid);
+    await m.waitForSelector(`#view a[href="#/job/${t.job}"]`);
+    check(MARKET.jobs.includes(t.job), `a ${kind} transaction's page links its job`);
+  }
+  await m.close();
+
+  // 8. Dark mode, and a phone: every page fits the width.
   const dark = await open({ colorScheme: "dark" });
   await dark.goto(BASE + "/");
   await dark.waitForSelector("#chart-hashrate svg path.line");
   await shot(dark, "explorer-dark");
+  await dark.goto(BASE + "/#/job/" + jobA);
+  await dark.waitForSelector('#job-payments tr[data-payment="price"]');
+  await shot(dark, "job-dark");
   await dark.close();
   const phone = await open({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const pages = [["phone-explorer", "/", "#tip-height"], ["phone-block", "/#/block/1", "#block-hash"],
     ["phone-account", "/#/account/" + RECIPIENT, "#balance"], ["phone-tx", "/#/tx/" + TXID, "#tx-amount"],
-    ["phone-mining", "/#/mining", "tr[data-worker]"]];
+    ["phone-mining", "/#/mining", "tr[data-worker]"], ["phone-market", "/#/market", "#providers tr[data-provider]"],
+    ["phone-job", "/#/job/" + jobA, '#job-payments tr[data-payment="price"]'], ["phone-models", "/#/models", ".board tr[data-model]"]];
   for (const [name, path, ready] of pages) {
     await phone.goto(BASE + path);
     await phone.waitForSelector(ready);

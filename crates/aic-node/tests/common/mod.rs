@@ -1,8 +1,10 @@
 //! What the node's API tests share: a real node on loopback ports with a temporary data
 //! directory, keys, signed transfers, HTTP and JSON-RPC helpers, a standard miner's
-//! getblocktemplate flow, and a small Stratum client.
+//! getblocktemplate flow, a small Stratum client, and signed market transactions ([`market`]).
 
 #![allow(dead_code)] // Each test binary uses a different part.
+
+pub(crate) mod market;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;

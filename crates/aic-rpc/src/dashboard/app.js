@@ -3,10 +3,11 @@
 // A page is a module whose default export renders into the view:
 //   export default async function (view, params, ctx) { ...; return cleanup; }
 // `ctx.events.on(type, fn)` subscribes to the event stream (unsubscribed for the page when it
-// is left, by `ctx.on`), `ctx.alive()` tells a page still loading whether it is still shown.
-// New pages (market, devices) add a route and, if they are top-level, a NAV entry.
+// is left, by `ctx.on`), `ctx.alive()` tells a page still loading whether it is still shown,
+// `ctx.onBlocks(fn)` reloads a page's data on each new block and after a resync.
+// New pages (devices) add a route and, if they are top-level, a NAV entry.
 
-import { Events, get } from "./api.js";
+import { Events, get, throttle } from "./api.js";
 import { errorBox, fill, h } from "./dom.js";
 import home from "./pages/home.js";
 import block from "./pages/block.js";
@@ -14,15 +15,23 @@ import tx from "./pages/tx.js";
 import account from "./pages/account.js";
 import mining from "./pages/mining.js";
 import search from "./pages/search.js";
+import market from "./pages/market.js";
+import job from "./pages/job.js";
+import models from "./pages/models.js";
 
 /** Top-level pages in the navigation: [hash, label, the routes' first segment]. */
 const NAV = [
   ["#/", "Explorer", ""],
   ["#/mining", "Mining", "mining"],
+  ["#/market", "Market", "market"],
+  ["#/models", "Models", "models"],
 ];
 
 /** Routes: first path segment → page. */
-const ROUTES = { "": home, block, tx, account, mining, search };
+const ROUTES = { "": home, block, tx, account, mining, search, market, job, models };
+
+/** The navigation entry a page that is not in NAV belongs to (the rest: the explorer). */
+const SECTION = { job: "market" };
 
 const view = document.getElementById("view");
 const events = new Events(document.getElementById("live"));
@@ -41,12 +50,20 @@ async function route() {
   const [section = "", ...params] = parts;
   const page = ROUTES[section];
   // Block, transaction, account and search pages belong to the explorer.
-  renderNav(NAV.some((n) => n[2] === section) ? section : "");
+  renderNav(SECTION[section] ?? (NAV.some((n) => n[2] === section) ? section : ""));
   const offs = [];
   const ctx = {
     events,
     // A page still loading when it is left subscribes to nothing.
     on: (type, fn) => { if (gen === generation) offs.push(events.on(type, fn)); },
+    onBlocks: (fn, ms = 1000) => {
+      // A reload that fails keeps what is shown; the next block tries again.
+      const run = throttle(() => Promise.resolve(fn()).catch((e) => console.warn("reload failed:", e.message)), ms);
+      ctx.on("tip", run);
+      ctx.on("resync", run);
+      offs.push(run.cancel);
+      return run;
+    },
     alive: () => gen === generation,
     title: (t) => { document.title = t ? `${t} · AIC` : "AIC node"; },
   };

@@ -66,3 +66,22 @@ export function int(n) {
 export function bytes(n) {
   return n < 1000 ? `${n} B` : si(n, "B");
 }
+
+/** A fixed-point value (10^6 = 1.0, as hyperparameters and metrics are) as a decimal. */
+export function fixed(v) {
+  const n = BigInt(Math.trunc(Number(v ?? 0)));
+  const neg = n < 0n;
+  const abs = neg ? -n : n;
+  const frac = (abs % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
+  return (neg ? "−" : "") + (abs / 1_000_000n).toString() + (frac ? "." + frac : "");
+}
+
+/** Basis points as a percentage: 250 → "2.5%". */
+export function bps(b) {
+  return `${Number(((b ?? 0) / 100).toFixed(2))}%`;
+}
+
+/** A count and its noun: 1 → "1 job", 3 → "3 jobs". */
+export function plural(n, noun) {
+  return `${int(n)} ${noun}${n === 1 ? "" : "s"}`;
+}

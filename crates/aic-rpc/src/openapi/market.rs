@@ -31,17 +31,27 @@ pub(crate) fn extend(doc: &mut Value) {
             "Jobs on chain at the tip, newest first (at most 200). Market actions are signed transactions sent to POST /api/v1/txs; a refused one answers 400 with the rule as code (e.g. budget-too-low, wrong-job-state, tier-stake).",
             list("MarketJob"),
             json!([
-                {"name": "status", "in": "query", "required": false, "schema": {"enum": ["open", "awarded", "verifying", "settled", "cancelled", "no-bids", "expired", "failed"]}},
+                {"name": "status", "in": "query", "required": false, "schema": {"type": "string"}, "description": "one status or several separated by commas: open, awarded, verifying, settled, cancelled, no-bids, expired, failed"},
+                {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 200}},
                 {"name": "consumer", "in": "query", "required": false, "schema": {"type": "string"}, "description": "bech32m address"},
                 {"name": "provider", "in": "query", "required": false, "schema": {"type": "string"}, "description": "bech32m address: jobs it bid on or was awarded"}]),
-            "bad-status, bad-address"),
+            "bad-status, bad-address, bad-query (limit)"),
         "/api/v1/market/jobs/{id}": get("A job and its whole history: bids, award, result, verification, payments", reference("MarketJob"), path_param("id", id), "bad-id, not-found"),
         "/api/v1/market/providers": get("Registered providers with stake and reputation", list("MarketProvider"), json!([]), "none"),
         "/api/v1/market/providers/{address}": get("A registered provider", reference("MarketProvider"), path_param("address", "bech32m address"), "bad-address, not-found"),
         "/api/v1/market/models": get("Published models", list("MarketModel"), json!([]), "none"),
         "/api/v1/market/models/{id}": get("A published model", reference("MarketModel"), path_param("id", id), "bad-id, not-found"),
         "/api/v1/market/datasets": get("Published datasets", list("MarketDataset"), json!([]), "none"),
-        "/api/v1/market/datasets/{id}": get("A published dataset", reference("MarketDataset"), path_param("id", id), "bad-id, not-found")
+        "/api/v1/market/datasets/{id}": get("A published dataset", reference("MarketDataset"), path_param("id", id), "bad-id, not-found"),
+        "/api/v1/market/leaderboard": get(
+            "Models compared on equal terms: one board per task, dataset and metric reported by settled jobs, each model once with its best value, best first (lower first for metrics named as losses, errors or times: a part of the name, split at . _ -, among loss, error, err, wer, cer, mse, mae, rmse, perplexity, ppl, latency, seconds, ms, wait). Boards by task, dataset, then the most reported metric first.",
+            reference("MarketLeaderboards"),
+            json!([
+                {"name": "task", "in": "query", "required": false, "schema": {"type": "string"}},
+                {"name": "dataset", "in": "query", "required": false, "schema": {"type": "string"}, "description": id},
+                {"name": "metric", "in": "query", "required": false, "schema": {"type": "string"}},
+                {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "description": "entries per board"}]),
+            "bad-id, bad-query")
     });
     let int = json!({"type": "integer"});
     let string = json!({"type": "string"});
@@ -85,6 +95,13 @@ pub(crate) fn extend(doc: &mut Value) {
         j.extend(h.clone());
     }
     let mut schemas = schemas;
+    schemas["MarketLeaderboards"] = json!({"type": "object", "properties": {"boards": {"type": "array", "items": {"type": "object", "properties": {
+        "task": string, "dataset": string, "metric": string, "higher_is_better": {"type": "boolean"},
+        "jobs": {"type": "integer", "description": "settled jobs that reported the metric"},
+        "entries": {"type": "array", "items": {"type": "object", "properties": {
+            "rank": {"type": "integer", "description": "equal values share a rank"}, "model": string, "model_owner": string,
+            "value": {"type": "integer", "description": "fixed point, 10^6 = 1.0"}, "job": string, "kind": string, "provider": string,
+            "params": named, "metrics": named, "settled_height": int, "runs": {"type": "integer", "description": "settled jobs of this model on this board"}}}}}}}}});
     schemas["MarketJob"] = json!({"type": "object", "properties": job});
     if let (Some(p), Some(new)) = (doc["paths"].as_object_mut(), paths.as_object()) {
         p.extend(new.clone());

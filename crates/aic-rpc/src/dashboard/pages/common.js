@@ -31,8 +31,10 @@ export function txAmount(t) {
   return t.amount_units ?? 0;
 }
 
+/** A transaction's kind; market actions (post-job, bid, ...) share one colour. */
 export function kindBadge(kind) {
-  return h("span", { class: `badge ${kind}` }, kind);
+  const cls = kind === "coinbase" || kind === "transfer" ? kind : "market";
+  return h("span", { class: `badge ${cls}` }, kind);
 }
 
 export function statusCell(t) {

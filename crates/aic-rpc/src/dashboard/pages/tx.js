@@ -4,6 +4,7 @@ import { get } from "../api.js";
 import { fill, h, kv, panel, table } from "../dom.js";
 import { aic, int } from "../format.js";
 import { accountLink, kindBadge, statusCell } from "./common.js";
+import { jobLink } from "./market-common.js";
 
 export default async function tx(view, [txid], ctx) {
   ctx.title("Transaction");
@@ -14,10 +15,12 @@ export default async function tx(view, [txid], ctx) {
       ["Status", h("span", { id: "tx-status" }, statusCell(t))],
       t.block_hash ? ["Block hash", h("a", { href: `#/block/${t.block_hash}`, class: "mono" }, t.block_hash)] : null,
     ];
-    if (t.kind === "transfer") {
+    // Transfers and market actions (whose amount is what they moved out of the balance).
+    if (t.kind !== "coinbase") {
       pairs.push(
+        t.job ? ["Job", jobLink(t.job, t.job)] : null,
         ["From", accountLink(t.from, t.from)],
-        ["To", accountLink(t.to, t.to)],
+        t.to ? ["To", accountLink(t.to, t.to)] : null,
         ["Amount", h("span", { id: "tx-amount" }, `${aic(t.amount_units)} AIC`)],
         ["Fee", `${aic(t.fee_units)} AIC`],
         ["Nonce", int(t.nonce)]);
