@@ -48,6 +48,8 @@ pub struct DevnetOptions {
     pub nodes: usize,
     /// How many of the nodes mine (the first ones; at least one, at most `nodes`).
     pub miners: usize,
+    /// A Stratum v1 pool on node 0 (a node alone only), for external miners and workers.
+    pub stratum_addr: Option<SocketAddr>,
 }
 
 /// One node of a multi-node devnet, as [`DevnetEvent::Started`] lists it.
@@ -80,6 +82,8 @@ pub enum DevnetEvent {
         height: u64,
         /// The nodes of a multi-node devnet (empty for a node alone).
         nodes: Vec<DevnetNode>,
+        /// The Stratum pool's bound address, when one was asked for.
+        stratum_addr: Option<SocketAddr>,
     },
     /// A block joined node 0's main chain.
     Block {
@@ -146,6 +150,7 @@ async fn start_nodes(options: &DevnetOptions) -> Result<(PathBuf, Vec<RunningNod
             api_addr: options.api_addr,
             miner_threads: options.miner_threads,
             payout_address: Some(wallet.address().to_bech32(Network::Devnet)),
+            stratum_addr: options.stratum_addr,
             ..NodeConfig::default()
         };
         return Ok((
@@ -230,6 +235,7 @@ pub async fn run(
         wallet_address: wallet.address().to_bech32(Network::Devnet),
         height: start_height,
         nodes: listed,
+        stratum_addr: nodes[0].stratum_addr,
     });
     let mut events = nodes[0].handle.subscribe();
     let done_already = max_height.is_some_and(|m| m.0 <= start_height);

@@ -5,10 +5,10 @@
 //! data set moves nothing.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aic_blob::BlobId;
-use aic_data::{digitize_fsdd, DigitizeOptions, FeatureEncoding};
+use aic_data::{digitize_fsdd, DigitizeOptions, DigitizeReport, FeatureEncoding};
 use aic_model::LogMelParams;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -38,14 +38,14 @@ fn say(json: bool, step: &str, value: serde_json::Value, line: String) {
     }
 }
 
-pub(crate) fn run(data_dir: &Path, api: SocketAddr, json: bool) -> Result<()> {
-    let root = data_dir.join("ai-demo");
+/// Writes the embedded FSDD sample's WAVs under `root/raw` and digitizes them into q8 log-mel
+/// shards in `root/fsdd-sample-q8`: that directory and the report.
+pub(crate) fn digitize_sample(root: &Path) -> Result<(PathBuf, DigitizeReport)> {
     let raw = root.join("raw");
     std::fs::create_dir_all(&raw).with_context(|| format!("creating {}", raw.display()))?;
     for (name, bytes) in FSDD_SAMPLE {
         std::fs::write(raw.join(name), bytes)?;
     }
-
     let digitized = root.join("fsdd-sample-q8");
     let options = DigitizeOptions {
         encoding: FeatureEncoding::Q8,
@@ -58,6 +58,12 @@ pub(crate) fn run(data_dir: &Path, api: SocketAddr, json: bool) -> Result<()> {
         &options,
         &mut |_| {},
     )?;
+    Ok((digitized, report))
+}
+
+pub(crate) fn run(data_dir: &Path, api: SocketAddr, json: bool) -> Result<()> {
+    let root = data_dir.join("ai-demo");
+    let (digitized, report) = digitize_sample(&root)?;
     say(
         json,
         "digitized",

@@ -43,6 +43,8 @@ The node joins the peer-to-peer network unless --no-p2p; `aic net` shows and ste
   aic devnet --blocks 30 --exit            # mine 30 blocks, then exit (for scripts)
   aic devnet --data-dir ./devnet --json    # one JSON object per event
   aic devnet --blocks 30 --exit --ai-demo  # plus digitize, publish, train streamed from the node
+  aic devnet --demo                        # the market: a job bid, trained, verified, settled
+  aic devnet --demo --exit --json          # the same for scripts, ending when it settles
   aic devnet --nodes 5 --miners 2          # five nodes on loopback, two of them mining")]
     Devnet(DevnetArgs),
     /// Write, check, pack and inspect standard model packages (`aicmodel.toml` + weights).
@@ -390,8 +392,9 @@ pub(crate) struct DevnetArgs {
     /// Mine this many blocks, then stop mining.
     #[arg(long)]
     pub(crate) blocks: Option<u64>,
-    /// Exit once --blocks are mined (instead of serving the API on).
-    #[arg(long, requires = "blocks")]
+    /// Exit once --blocks are mined, or with --demo once the demo ends (instead of serving
+    /// the API on).
+    #[arg(long)]
     pub(crate) exit: bool,
     /// HTTP API listen address.
     #[arg(long, default_value = "127.0.0.1:7450")]
@@ -408,6 +411,13 @@ pub(crate) struct DevnetArgs {
     /// devnet exits when both the blocks and the demo are done.
     #[arg(long)]
     pub(crate) ai_demo: bool,
+    /// Run the market demo: a Stratum pool on the node, two workers (a provider and a
+    /// verifier) mining through it, a model owner publishing the keyword model and the
+    /// embedded FSDD sample, a consumer posting a training job; the job is bid, awarded,
+    /// trained, verified and settled, the consumer scores the weights, and every balance
+    /// movement is explained. The devnet's miner mines on (one thread unless --threads).
+    #[arg(long, conflicts_with_all = ["ai_demo", "blocks", "nodes", "miners"])]
+    pub(crate) demo: bool,
     /// Run this many nodes joined over loopback (node-0 .. node-N-1 in the data dir; node 0
     /// serves --api-addr, the others free ports); 1 is a node alone, without the network.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -56,11 +56,6 @@ pub(crate) fn run(cmd: DataCommand) -> Result<()> {
             let Some(task) = task else {
                 return Ok(());
             };
-            let bytes = std::fs::read(dir.join("manifest.json"))?;
-            let manifest = aic_data::DatasetManifest::from_json(&bytes)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-            let id = aic_primitives::Hash256(*blake3::hash(&bytes).as_bytes());
-            let size = manifest.shards.iter().map(|s| s.bytes).sum();
             let tx = crate::cli_market::TxOpts {
                 wallet: crate::cli::WalletFile { wallet },
                 node: crate::cli::NodeUrl { node },
@@ -68,7 +63,7 @@ pub(crate) fn run(cmd: DataCommand) -> Result<()> {
                 wait,
                 json,
             };
-            crate::market::publish_dataset(id, &task, royalty_bps, size, &tx)
+            crate::market::publish_dataset(&dir, &task, royalty_bps, &tx)
         }
         DataCommand::Fetch {
             id,

@@ -1,14 +1,37 @@
 //! `aic devnet`.
 
 use std::io::Write;
+use std::net::SocketAddr;
 
 use aic_node::devnet::{self, DevnetEvent, DevnetOptions};
-use anyhow::{Context, Result};
+
+use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use crate::cli::DevnetArgs;
 
+/// Which demo runs beside the devnet, on a thread of its own once the node is up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Demo {
+    /// `--ai-demo`: the data plane and the runtime.
+    Ai,
+    /// `--demo`: the market economy.
+    Market,
+}
+
+impl Demo {
+    fn name(self) -> &'static str {
+        match self {
+            Demo::Ai => "AI demo",
+            Demo::Market => "market demo",
+        }
+    }
+}
+
 pub(crate) fn run(args: DevnetArgs) -> Result<()> {
+    if args.exit && args.blocks.is_none() && !args.demo {
+        bail!("--exit needs --blocks (or --demo): without them the devnet has no end");
+    }
     if std::env::var_os("RUST_LOG").is_some() {
         crate::node::init_logging();
     }
@@ -23,37 +46,77 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
                 .unwrap_or(0)
         )),
     };
+    let demo = match (args.ai_demo, args.demo) {
+        (true, _) => Some(Demo::Ai),
+        (_, true) => Some(Demo::Market),
+        _ => None,
+    };
+    let market = demo == Some(Demo::Market);
     let options = DevnetOptions {
         data_dir: data_dir.clone(),
         blocks: args.blocks,
-        // With the AI demo, the shutdown future below decides when an --exit devnet ends.
-        exit_when_done: args.exit && !args.ai_demo,
+        // With a demo, the shutdown future below decides when an --exit devnet ends.
+        exit_when_done: args.exit && demo.is_none(),
         api_addr: args.api_addr,
-        miner_threads: args.threads,
-        demo_transfers: !args.no_transfers,
+        // The market demo's workers mine and train beside the devnet's miner: one thread for
+        // it unless asked otherwise.
+        miner_threads: if market && args.threads == 0 {
+            1
+        } else {
+            args.threads
+        },
+        // The market demo spends from the devnet wallet itself.
+        demo_transfers: !args.no_transfers && !market,
         nodes: usize::from(args.nodes),
         miners: usize::from(args.miners),
+        stratum_addr: market.then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
     };
     let json_out = args.json;
     let (blocks_tx, blocks_rx) = tokio::sync::oneshot::channel::<()>();
     let (demo_tx, demo_rx) = tokio::sync::oneshot::channel::<Result<()>>();
     let mut blocks_tx = Some(blocks_tx);
-    let mut demo_tx = args.ai_demo.then_some(demo_tx);
+    let mut demo_tx = demo.map(|d| (d, demo_tx));
     let on_event = move |e: DevnetEvent| {
-        render(&e, json_out);
+        // The market demo's progress says the height; its blocks would drown it.
+        let quiet = market
+            && !json_out
+            && matches!(e, DevnetEvent::Block { .. } | DevnetEvent::Transfer { .. });
+        if !quiet {
+            render(&e, json_out);
+        }
         match &e {
             DevnetEvent::Started {
-                api_addr, nodes, ..
+                api_addr,
+                nodes,
+                stratum_addr,
+                ..
             } => {
-                if let Some(tx) = demo_tx.take() {
+                if let Some((which, tx)) = demo_tx.take() {
                     // Node 0's directory holds the cookie the demo's uploads need.
                     let dir = nodes
                         .first()
                         .map_or(data_dir.clone(), |n| n.data_dir.clone());
                     let api = *api_addr;
+                    let stratum = *stratum_addr;
+                    let root = data_dir.join("market-demo");
                     // Digitizing and training are CPU work: a thread of its own, not the runtime.
                     std::thread::spawn(move || {
-                        let _ = tx.send(crate::ai_demo::run(&dir, api, json_out));
+                        let result = match which {
+                            Demo::Ai => crate::ai_demo::run(&dir, api, json_out),
+                            Demo::Market => match stratum {
+                                Some(stratum) => crate::market_demo::run(
+                                    &crate::market_demo::Setup {
+                                        node_dir: dir,
+                                        api,
+                                        stratum,
+                                        root,
+                                    },
+                                    json_out,
+                                ),
+                                None => Err(anyhow::anyhow!("the node has no Stratum pool")),
+                            },
+                        };
+                        let _ = tx.send(result);
                     });
                 }
             }
@@ -65,18 +128,27 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
             _ => {}
         }
     };
-    let exit_after_demo = args.exit && args.ai_demo;
-    let demo = args.ai_demo;
+    let exit_after_demo = args.exit && demo.is_some();
+    // Without --blocks the miner never finishes: the demo alone decides.
+    let wait_for_blocks = args.blocks.is_some();
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let demo_result = rt.block_on(async move {
         let mut demo_result = None;
         let until = async {
-            if demo {
-                demo_result = Some(demo_rx.await.unwrap_or_else(|_| {
-                    Err(anyhow::anyhow!("the AI demo thread ended without a result"))
-                }));
-                if exit_after_demo {
-                    let _ = blocks_rx.await;
+            if let Some(which) = demo {
+                let result = demo_rx.await.unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "the {} thread ended without a result",
+                        which.name()
+                    ))
+                });
+                let failed = result.is_err();
+                demo_result = Some(result.with_context(|| which.name()));
+                // A failed demo ends the devnet too: nothing more would happen.
+                if exit_after_demo || failed {
+                    if wait_for_blocks && !failed {
+                        let _ = blocks_rx.await;
+                    }
                     return;
                 }
             }
@@ -92,7 +164,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         Ok::<_, anyhow::Error>(demo_result)
     })?;
     if let Some(result) = demo_result {
-        result.context("AI demo")?;
+        result?;
     }
     Ok(())
 }
@@ -107,7 +179,8 @@ fn render(e: &DevnetEvent, json_out: bool) {
                 wallet_address,
                 height,
                 nodes,
-            } => json!({"event": "started", "data_dir": data_dir, "api": format!("http://{api_addr}"),
+                stratum_addr,
+            } => json!({"event": "started", "stratum": stratum_addr.map(|a| format!("stratum+tcp://{a}")), "data_dir": data_dir, "api": format!("http://{api_addr}"),
                 "wallet_file": wallet_file, "wallet_address": wallet_address, "height": height,
                 "nodes": nodes.iter().map(|n| json!({"data_dir": n.data_dir, "api": format!("http://{}", n.api_addr),
                     "p2p": n.p2p, "mining": n.mining})).collect::<Vec<_>>()}),
@@ -139,6 +212,7 @@ fn render(e: &DevnetEvent, json_out: bool) {
                 wallet_address,
                 height,
                 nodes,
+                stratum_addr,
             } => {
                 let mut text = format!(
                     "devnet: data dir {}\n  API      http://{api_addr}/api/v1/status  (JSON-RPC at /rpc, cookie in the data dir)\n  wallet   {} ({wallet_address})\n  try:     aic wallet balance --wallet {} --node http://{api_addr}",
@@ -153,6 +227,9 @@ fn render(e: &DevnetEvent, json_out: bool) {
                         n.p2p.first().map_or("", String::as_str),
                         if n.mining { "  mining" } else { "" }
                     ));
+                }
+                if let Some(a) = stratum_addr {
+                    text.push_str(&format!("\n  pool     stratum+tcp://{a}"));
                 }
                 if !nodes.is_empty() {
                     text.push_str(&format!(

@@ -21,16 +21,22 @@ fn blob(node: &NodeApi, id: &str, what: &str) -> Result<Vec<u8>> {
     })
 }
 
-pub(crate) fn fetch(
-    id: &str,
-    out: &Path,
-    manifest_out: Option<&Path>,
-    verify: bool,
-    node: &str,
-    json_out: bool,
-) -> Result<()> {
+/// A job's result as the consumer gets it.
+pub(crate) struct Downloaded {
+    pub(crate) job: wire::Job,
+    /// The result manifest's id on chain.
+    pub(crate) result: String,
+    pub(crate) manifest: ResultManifest,
+    pub(crate) manifest_bytes: Vec<u8>,
+    pub(crate) weights: Vec<u8>,
+}
+
+/// Fetches job `id`'s result manifest and weights from `node`; with `verify`, checks them
+/// against the chain first (the job settled, the manifest is the committed result with its
+/// transcript, the weights are the manifest's).
+pub(crate) fn download(id: &str, verify: bool, node: &str) -> Result<Downloaded> {
     let job: wire::Job = NodeClient::new(node).get(&format!("/market/jobs/{id}"))?;
-    let result = job
+    let committed = job
         .result
         .as_ref()
         .ok_or_else(|| anyhow!("job {id} has no result yet (it is {})", job.status))?;
@@ -41,15 +47,39 @@ pub(crate) fn fetch(
         );
     }
     let api = NodeApi::new(node, None);
-    let manifest_bytes = blob(&api, &result.result, "the result manifest")?;
+    let manifest_bytes = blob(&api, &committed.result, "the result manifest")?;
     let manifest = ResultManifest::parse(&manifest_bytes)
-        .map_err(|e| anyhow!("the result {}: {e}", result.result))?;
+        .map_err(|e| anyhow!("the result {}: {e}", committed.result))?;
     if verify {
         manifest
-            .check_against(id, result, crate::worker_market::transcript_root)
+            .check_against(id, committed, crate::worker_market::transcript_root)
             .map_err(|e| anyhow!("the result manifest does not match the chain: {e}"))?;
     }
     let weights = blob(&api, &manifest.weights, "the weights")?;
+    Ok(Downloaded {
+        result: committed.result.clone(),
+        job,
+        manifest,
+        manifest_bytes,
+        weights,
+    })
+}
+
+pub(crate) fn fetch(
+    id: &str,
+    out: &Path,
+    manifest_out: Option<&Path>,
+    verify: bool,
+    node: &str,
+    json_out: bool,
+) -> Result<()> {
+    let Downloaded {
+        job,
+        result,
+        manifest,
+        manifest_bytes,
+        weights,
+    } = download(id, verify, node)?;
     std::fs::write(out, &weights).with_context(|| format!("writing {}", out.display()))?;
     if let Some(path) = manifest_out {
         std::fs::write(path, &manifest_bytes)
@@ -58,7 +88,7 @@ pub(crate) fn fetch(
     if json_out {
         println!(
             "{}",
-            json!({"job": id, "result": result.result, "weights": manifest.weights,
+            json!({"job": id, "result": result, "weights": manifest.weights,
                    "bytes": weights.len(), "segments": manifest.segments(),
                    "metrics": manifest.metrics, "verified": verify, "out": out,
                    "status": job.status})

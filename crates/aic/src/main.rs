@@ -14,6 +14,7 @@ mod eval;
 mod infer;
 mod job_result;
 mod market;
+mod market_demo;
 mod miner;
 mod model;
 mod net;

@@ -208,7 +208,7 @@ pub(crate) fn run_provider(cmd: ProviderCommand) -> Result<()> {
 }
 
 /// This machine's devices as an on-chain summary and the hash of their descriptors.
-fn device_summary(
+pub(crate) fn device_summary(
     class: Option<&str>,
     memory_mib: Option<u32>,
     gflops: Option<u32>,
@@ -250,15 +250,29 @@ fn device_summary(
     Ok((summary, sha256(&descriptors)))
 }
 
-pub(crate) fn publish_model(args: ModelPublishArgs) -> Result<()> {
-    let manifest_path = args.dir.join(aic_model::MANIFEST_FILE);
+/// A model directory made ready for the chain: its id, the blob that id names, and the
+/// publication naming it.
+pub(crate) struct ModelToPublish {
+    pub(crate) id: Hash256,
+    /// `package` (a packaged model) or `manifest` (an architecture without weights yet).
+    pub(crate) named_by: &'static str,
+    /// The bytes the id is the BLAKE3 of, for the node's blob store.
+    pub(crate) blob: Vec<u8>,
+    pub(crate) task: String,
+    pub(crate) action: MarketAction,
+}
+
+/// Reads a model directory into the publication that names it, with its parameter schema as
+/// the chain checks jobs' parameters against.
+pub(crate) fn model_publication(dir: &std::path::Path, royalty_bps: u16) -> Result<ModelToPublish> {
+    let manifest_path = dir.join(aic_model::MANIFEST_FILE);
     let manifest_bytes = std::fs::read(&manifest_path)
         .with_context(|| format!("reading {}", manifest_path.display()))?;
     let manifest = aic_model::parse_manifest(&manifest_bytes)
         .map_err(|e| anyhow!("{}: {e}", manifest_path.display()))?;
     // A packaged model is named by its package; an architecture without weights yet (to be
     // trained from scratch) by its manifest.
-    let (id, named_by, blob) = match aic_model::PackageFiles::read_dir(&args.dir) {
+    let (id, named_by, blob) = match aic_model::PackageFiles::read_dir(dir) {
         Ok(files) => {
             let package = aic_model::pack(&files).map_err(|e| anyhow!("packing: {e}"))?;
             (Hash256(package.id.0), "package", package.bytes)
@@ -268,15 +282,8 @@ pub(crate) fn publish_model(args: ModelPublishArgs) -> Result<()> {
             "manifest",
             manifest_bytes.clone(),
         ),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", args.dir.display())),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
-    if let Some(cookie) = &args.cookie {
-        let auth = aic_rpc::RpcAuth::read_cookie(cookie)
-            .with_context(|| format!("reading the node's cookie {}", cookie.display()))?;
-        aic_worker::market::NodeApi::new(&args.tx.node.node, Some(auth.header_value()))
-            .put_blob(&blob)
-            .context("storing the model in the node's blob store")?;
-    }
     let params = manifest
         .parameters
         .iter()
@@ -296,35 +303,69 @@ pub(crate) fn publish_model(args: ModelPublishArgs) -> Result<()> {
             })
         })
         .collect::<Vec<_>>();
+    let task = manifest.model.task.clone();
     let action = MarketAction::PublishModel(aic_primitives::ModelPublication {
         id,
-        task: manifest.model.task.clone(),
-        royalty_bps: args.royalty_bps,
+        task: task.clone(),
+        royalty_bps,
         params,
     });
-    let extra = json!({
-        "id": id.to_hex(),
-        "named_by": named_by,
-        "task": manifest.model.task,
-        "royalty_bps": args.royalty_bps,
-    });
-    act(&args.tx, action, "published", extra)
+    Ok(ModelToPublish {
+        id,
+        named_by,
+        blob,
+        task,
+        action,
+    })
 }
 
-/// Publishes a dataset on chain (after its blobs went to the node).
-pub(crate) fn publish_dataset(
-    id: Hash256,
+pub(crate) fn publish_model(args: ModelPublishArgs) -> Result<()> {
+    let model = model_publication(&args.dir, args.royalty_bps)?;
+    if let Some(cookie) = &args.cookie {
+        let auth = aic_rpc::RpcAuth::read_cookie(cookie)
+            .with_context(|| format!("reading the node's cookie {}", cookie.display()))?;
+        aic_worker::market::NodeApi::new(&args.tx.node.node, Some(auth.header_value()))
+            .put_blob(&model.blob)
+            .context("storing the model in the node's blob store")?;
+    }
+    let extra = json!({
+        "id": model.id.to_hex(),
+        "named_by": model.named_by,
+        "task": model.task,
+        "royalty_bps": args.royalty_bps,
+    });
+    act(&args.tx, model.action, "published", extra)
+}
+
+/// The on-chain publication of a digitized data set in `dir`: its id (the BLAKE3 of its
+/// manifest) and the action.
+pub(crate) fn dataset_publication(
+    dir: &std::path::Path,
     task: &str,
     royalty_bps: u16,
-    bytes: u64,
-    tx: &TxOpts,
-) -> Result<()> {
+) -> Result<(Hash256, MarketAction)> {
+    let bytes = std::fs::read(dir.join("manifest.json"))
+        .with_context(|| format!("reading {}/manifest.json", dir.display()))?;
+    let manifest = aic_data::DatasetManifest::from_json(&bytes)
+        .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
+    let id = Hash256(*blake3::hash(&bytes).as_bytes());
     let action = MarketAction::PublishDataset(aic_primitives::DatasetPublication {
         id,
         task: task.to_owned(),
         royalty_bps,
-        bytes,
+        bytes: manifest.shards.iter().map(|s| s.bytes).sum(),
     });
+    Ok((id, action))
+}
+
+/// Publishes the data set in `dir` on chain (after its blobs went to the node).
+pub(crate) fn publish_dataset(
+    dir: &std::path::Path,
+    task: &str,
+    royalty_bps: u16,
+    tx: &TxOpts,
+) -> Result<()> {
+    let (id, action) = dataset_publication(dir, task, royalty_bps)?;
     act(
         tx,
         action,

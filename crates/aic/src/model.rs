@@ -118,13 +118,14 @@ pub(crate) fn run(cmd: ModelCommand) -> Result<()> {
     }
 }
 
-pub(crate) fn init(
+/// Writes the template manifest and model card of `task` into `dir`: their paths and the
+/// manifest.
+pub(crate) fn write_template(
     task: &str,
     dir: &Path,
     name: Option<String>,
     force: bool,
-    json: bool,
-) -> Result<()> {
+) -> Result<(PathBuf, PathBuf, Manifest, Task)> {
     let task: Task = task.parse()?;
     let mut text = template_toml(task);
     if let Some(name) = &name {
@@ -149,6 +150,17 @@ pub(crate) fn init(
     }
     std::fs::write(&manifest, text).with_context(|| format!("writing {}", manifest.display()))?;
     std::fs::write(&card, model_card(&m)).with_context(|| format!("writing {}", card.display()))?;
+    Ok((manifest, card, m, task))
+}
+
+pub(crate) fn init(
+    task: &str,
+    dir: &Path,
+    name: Option<String>,
+    force: bool,
+    json: bool,
+) -> Result<()> {
+    let (manifest, card, m, task) = write_template(task, dir, name, force)?;
     if json {
         println!(
             "{}",

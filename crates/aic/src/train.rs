@@ -416,6 +416,30 @@ fn name_vocabulary(manifest: &str, vocab: &[u8]) -> Result<String> {
     Ok(doc.to_string())
 }
 
+/// Writes into `dir` the package a training run with parameters `set` would have left: the
+/// model's manifest with `weights` named and the architecture pinned, and the weights. How a
+/// consumer who got a job's weights (and knows its model and parameters) gets a loadable model.
+pub(crate) fn write_trained_package(
+    dir: &Path,
+    manifest_text: &str,
+    weights: &[u8],
+    set: &[String],
+) -> Result<()> {
+    let manifest = parse_manifest(manifest_text.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let params = resolve_params(&manifest, &parse_set(set)?).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("job parameters refused:\n  {}", lines.join("\n  "))
+    })?;
+    let filled = fill_weights(manifest_text, weights).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let filled = pin_architecture(&filled, &manifest, &params)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(dir.join(WEIGHTS_FILE), weights)
+        .with_context(|| format!("writing {}", dir.join(WEIGHTS_FILE).display()))?;
+    std::fs::write(dir.join(MANIFEST_FILE), filled)
+        .with_context(|| format!("writing {}", dir.join(MANIFEST_FILE).display()))?;
+    Ok(())
+}
+
 /// Records the architecture hyperparameters the weights were trained with as the defaults of
 /// `[parameters.architecture]`: the weights' shapes depend on them, so whoever loads the package
 /// later must build the same network.

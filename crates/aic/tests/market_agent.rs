@@ -1,10 +1,10 @@
 //! The market agent against a real node: `aic worker run --market` processes bid on a posted
 //! training job, the cheapest is awarded it and trains it for real (killed with SIGKILL in
-//! the middle and started again), publishes its weights, checkpoints and result manifest, and
-//! submits the result; the other, drawn as verifier, replays the drawn segments for real and
-//! passes it; the job settles with every balance as expected and the consumer downloads and
-//! checks the weights. A provider that publishes a transcript with a skipped segment gets a
-//! FAIL verdict from the agent verifier and is slashed.
+//! the middle and started again, the node too), publishes its weights, checkpoints and
+//! result manifest, and submits the result; the other, drawn as verifier, replays the drawn
+//! segments for real and passes it; the job settles with every balance as expected and the
+//! consumer downloads and checks the weights. A provider that publishes a transcript with a
+//! skipped segment gets a FAIL verdict from the agent verifier and is slashed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -66,7 +66,9 @@ impl Drop for Worker {
 struct World {
     tmp: tempfile::TempDir,
     node: String,
-    _node: common::Guard,
+    /// The node process and the arguments that start it (again, on the same data dir).
+    node_process: Option<common::Guard>,
+    node_args: Vec<String>,
     owner: String,
     p1: String,
     p2: String,
@@ -75,7 +77,22 @@ struct World {
     dataset: String,
 }
 
+fn spawn_node(dir: &Path, args: &[String]) -> common::Guard {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::spawn(dir, &args)
+}
+
 impl World {
+    /// SIGKILLs the node and starts it again on its data dir: whatever it accepted is kept.
+    fn restart_node(&mut self) {
+        drop(self.node_process.take());
+        self.node_process = Some(spawn_node(self.dir(), &self.node_args));
+        let node = self.node.clone();
+        common::wait_for("the node back", LIMIT, || {
+            get(&format!("{node}/api/v1/status")).map(|_| ())
+        });
+    }
+
     fn dir(&self) -> &Path {
         self.tmp.path()
     }
@@ -213,23 +230,24 @@ fn world() -> World {
     let consumer = wallet(dir, "c.key");
     let api = free_port();
     let node = format!("http://127.0.0.1:{api}");
-    let guard = common::spawn(
-        dir,
-        &[
-            "node",
-            "--network",
-            "devnet",
-            "--no-p2p",
-            "--data-dir",
-            "node",
-            "--api-addr",
-            &format!("127.0.0.1:{api}"),
-            "--mine",
-            &miner,
-            "--miner-threads",
-            "1",
-        ],
-    );
+    let node_args: Vec<String> = [
+        "node",
+        "--network",
+        "devnet",
+        "--no-p2p",
+        "--data-dir",
+        "node",
+        "--api-addr",
+        &format!("127.0.0.1:{api}"),
+        "--mine",
+        &miner,
+        "--miner-threads",
+        "1",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    let guard = spawn_node(dir, &node_args);
     common::wait_for("coins to spend", LIMIT, || {
         (get(&format!("{node}/api/v1/status"))?["height"].as_u64()? >= 8).then_some(())
     });
@@ -344,7 +362,8 @@ fn world() -> World {
     World {
         tmp,
         node,
-        _node: guard,
+        node_process: Some(guard),
+        node_args,
         owner,
         p1,
         p2,
@@ -364,9 +383,10 @@ fn steps(out: &Path) -> usize {
 }
 
 #[test]
-fn agents_bid_train_publish_verify_and_settle_and_a_killed_provider_resumes() {
-    let w = world();
-    let dir = w.dir();
+fn agents_bid_train_publish_verify_and_settle_and_a_killed_provider_and_node_resume() {
+    let mut w = world();
+    let dir = w.dir().to_path_buf();
+    let dir = dir.as_path();
     w.worker_config("w1", "p1.key", Some("5"));
     w.worker_config("w2", "p2.key", Some("8"));
     let mut w1 = Worker::start(dir, "w1");
@@ -398,6 +418,9 @@ fn agents_bid_train_publish_verify_and_settle_and_a_killed_provider_resumes() {
         "training ended before the kill: make the job longer"
     );
     w1.kill();
+    // The node too, while the verifier's agent keeps polling it: what it accepted is on disk.
+    w.restart_node();
+    assert_eq!(w.job(&id)["status"], "awarded");
     let _w1 = Worker::start(dir, "w1");
 
     let verifying = w.wait_status(&id, "verifying");
