@@ -310,7 +310,7 @@ pub(crate) fn run(setup: &Setup, json: bool) -> Result<()> {
         let action = MarketAction::RegisterProvider(ProviderRegistration {
             stake: aic(STAKE),
             devices,
-            summary: summary.clone(),
+            summary,
             endpoint: String::new(),
         });
         sent.push(
