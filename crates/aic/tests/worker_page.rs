@@ -165,8 +165,8 @@ fn the_worker_page_shows_mining_and_ai_segments_while_a_job_runs() {
         .as_str()
         .unwrap()
         .to_owned();
-    // A training job long enough to be seen running (thousands of steps; the worker is
-    // stopped with the test).
+    // A training job long enough to be seen running (15,000 steps, about two minutes; the
+    // worker is stopped with the test).
     ok(
         dir,
         &[
@@ -181,15 +181,15 @@ fn the_worker_page_shows_mining_and_ai_segments_while_a_job_runs() {
             "--data",
             "ds",
             "--set",
-            "epochs=2000",
+            "epochs=1000",
             "--set",
             "patience=0",
             "--set",
-            "channels=8",
+            "channels=16",
             "--set",
             "blocks=1",
             "--set",
-            "batch_size=10",
+            "batch_size=2",
             "--set",
             "warmup_steps=1",
         ],

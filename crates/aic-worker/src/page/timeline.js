@@ -24,7 +24,8 @@ export function latency(us) {
  * The SVG for `switcher` (the `/api/v1/worker/switcher` answer) at `width` pixels: segments
  * are `rect.seg.TASK` (`held` when the holder was not working), hand-overs `line.switch`.
  */
-export function timelineSvg(switcher, width) {
+export function timelineSvg(switcher, boxWidth) {
+  const width = Math.max(boxWidth, 300);
   const now = switcher.now_s || 0;
   const x0 = Math.max(0, now - WINDOW);
   const span = Math.max(now - x0, 1);

@@ -107,7 +107,7 @@ function renderDevices(status) {
 function renderUtilization(status, device) {
   if (!chart) {
     chart = lineChart(utilBox, {
-      format: (v) => `${v.toFixed(0)} %`, cls: "series-a", label: "utilization",
+      format: (v) => `${v.toFixed(1)} %`, cls: "series-a", label: "utilization",
       xLabel: (x) => new Date(x).toLocaleTimeString(), empty: "waiting for samples…",
     });
   }
