@@ -104,12 +104,25 @@ fn the_worker_page_shows_mining_and_ai_segments_while_a_job_runs() {
     );
     ok(
         dir,
-        &["model", "init", "--task", "keyword-spotting", "--dir", "kws"],
+        &[
+            "model",
+            "init",
+            "--task",
+            "keyword-spotting",
+            "--dir",
+            "kws",
+        ],
     );
     let wallet = common::json(
         dir,
         &[
-            "wallet", "new", "--network", "devnet", "--wallet", "w.key", "--json",
+            "wallet",
+            "new",
+            "--network",
+            "devnet",
+            "--wallet",
+            "w.key",
+            "--json",
         ],
     );
     let address = wallet["address"].as_str().unwrap().to_owned();

@@ -112,7 +112,10 @@ fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
         .map(|i| i["task"].as_str().unwrap())
         .collect();
     let paused_at = tasks.iter().position(|t| *t == "paused");
-    assert!(paused_at > tasks.iter().position(|t| *t == "mining"), "{after}");
+    assert!(
+        paused_at > tasks.iter().position(|t| *t == "mining"),
+        "{after}"
+    );
     assert_eq!(tasks.last(), Some(&"mining"), "{after}");
     let last = after["timeline"].as_array().unwrap().last().unwrap();
     assert_eq!(last["end_s"], after["now_s"], "{after}");
@@ -120,7 +123,10 @@ fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
     let earned = get(&format!("{worker_url}/api/v1/worker/earnings")).unwrap();
     let device = &earned["devices"][0];
     assert_eq!(device["device"], after["device"], "{earned}");
-    assert!(device["mining"]["shares_accepted"].as_u64() >= Some(2), "{earned}");
+    assert!(
+        device["mining"]["shares_accepted"].as_u64() >= Some(2),
+        "{earned}"
+    );
     assert!(device["mining"]["seconds"].as_f64() > Some(0.0), "{earned}");
     assert_eq!(device["ai"]["seconds"], 0.0, "{earned}");
     assert!(earned["market"].is_null(), "{earned}");
