@@ -87,6 +87,7 @@ static ASSETS: &[Asset] = &[
     asset!("pages/market.js", JS),
     asset!("pages/job.js", JS),
     asset!("pages/models.js", JS),
+    asset!("pages/devices.js", JS),
 ];
 
 /// The policy every dashboard answer carries.

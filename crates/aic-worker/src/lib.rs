@@ -3,7 +3,7 @@
 //! ([`monitor`]), moves each between crypto mining and AI jobs by the owner's policy
 //! ([`switcher`]), runs each AI job in its own isolated, limited process ([`sandbox`]), and
 //! announces itself and its devices to a node ([`provider`]). [`agent`] puts them together
-//! for `aic worker run`; [`market`] is its side of the on-chain market (bids, awarded jobs,
+//! for `aic worker run`, and [`page`] is the owner's page at the root of its HTTP address; [`market`] is its side of the on-chain market (bids, awarded jobs,
 //! results, verdicts). It speaks to a node over the public API only (layer 3 of
 //! `ARCHITECTURE.md`: no chain, storage or p2p dependencies).
 //!
@@ -14,6 +14,7 @@ pub mod bench;
 pub mod device;
 pub mod market;
 pub mod monitor;
+pub mod page;
 pub mod provider;
 pub mod sandbox;
 pub mod switcher;

@@ -24,6 +24,7 @@
 mod agent;
 mod bid;
 mod config;
+mod earnings;
 mod error;
 mod manifest;
 mod model;
@@ -37,6 +38,7 @@ use std::path::{Path, PathBuf};
 
 pub use agent::{MarketAgent, MarketEvent, MarketSetup, OnMarketEvent};
 pub use config::MarketConfig;
+pub use earnings::{market_earnings, JobEarnings, MarketEarnings, EARNINGS_JOBS};
 pub use error::MarketError;
 pub use manifest::{ResultManifest, TranscriptEntry, TranscriptRoot, MANIFEST_VERSION};
 pub use node::{blob_id, NodeApi};

@@ -8,8 +8,8 @@ use aic_api::provider::JobStatus as ProviderJobStatus;
 use aic_rpc::{bind_data_socket, serve_data_service};
 use aic_worker::agent::JobStatus;
 use aic_worker::agent::{
-    control_router, jobs_router, serve_worker, Agent, JobOutcome, JobQueue, JobRunner, QueuedJob,
-    RunnerConfig, WorkerConfig,
+    control_router, earnings_router, jobs_router, serve_worker, Agent, JobOutcome, JobQueue,
+    JobRunner, QueuedJob, RunnerConfig, WorkerConfig,
 };
 use aic_worker::bench::{self, BenchConfig};
 use aic_worker::device::{self, DeviceDescriptor, DeviceKind};
@@ -396,10 +396,19 @@ fn serve(
         _ if cfg.market.enabled => bail!("the market agent needs the job queue (--jobs DIR)"),
         _ => None,
     };
+    let (market, book) = market.unzip();
     let runner = runner.map(|(r, _)| r);
-    let mut control = agent
-        .as_ref()
-        .map(|a| control_router(a.handle(), a.policy(), a.pool_status_cell()));
+    let mut control = agent.as_ref().map(|a| {
+        control_router(cpu.clone(), a.handle(), a.policy(), a.pool_status_cell()).merge(
+            earnings_router(
+                cpu.clone(),
+                a.handle(),
+                a.pool_status_cell(),
+                runner.as_ref().map(JobRunner::control),
+                book,
+            ),
+        )
+    });
     if let Some(r) = &runner {
         control = control.map(|c| c.merge(jobs_router(r.control())));
     }
@@ -408,7 +417,7 @@ fn serve(
             .await
             .with_context(|| format!("binding {listen}"))?;
         eprintln!(
-            "worker: metrics at http://{listen}/metrics, status at http://{listen}/api/v1/worker/status (Ctrl-C stops)"
+            "worker: page at http://{listen}/, metrics at http://{listen}/metrics, status at http://{listen}/api/v1/worker/status (Ctrl-C stops)"
         );
         let shutdown = async move {
             match seconds {

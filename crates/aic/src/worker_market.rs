@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aic_worker::agent::JobQueue;
+use aic_worker::agent::{JobQueue, MarketBook};
 use aic_worker::market::{
     MarketAgent, MarketConfig, MarketEvent, MarketSetup, NodeApi, ReplayConfig, Runtime,
 };
@@ -41,7 +41,8 @@ pub(crate) const RUNTIME: Runtime = Runtime {
     unpack_model,
 };
 
-/// Starts the agent over the runner's `queue` and `sandbox`.
+/// Starts the agent over the runner's `queue` and `sandbox`; with it, where its earnings are
+/// read from (for `GET /api/v1/worker/earnings`).
 pub(crate) fn start(
     cfg: &MarketConfig,
     network: aic_primitives::Network,
@@ -49,7 +50,7 @@ pub(crate) fn start(
     queue: JobQueue,
     sandbox: Sandbox,
     replay: ReplayConfig,
-) -> Result<MarketAgent> {
+) -> Result<(MarketAgent, MarketBook)> {
     let wallet = cfg
         .wallet
         .as_ref()
@@ -67,9 +68,15 @@ pub(crate) fn start(
     let dir: PathBuf = cfg.dir.clone().unwrap_or_else(|| jobs_dir.join("market"));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
+    let node = NodeApi::new(&cfg.node, auth);
+    let book = MarketBook {
+        dir: dir.clone(),
+        node: node.clone(),
+        address: identity.address_text(),
+    };
     let setup = MarketSetup {
         dir,
-        node: NodeApi::new(&cfg.node, auth),
+        node,
         price: cfg.price_amount().map_err(anyhow::Error::msg)?,
         fee: cfg.fee_amount().map_err(anyhow::Error::msg)?,
         bid: cfg.bid,
@@ -93,5 +100,5 @@ pub(crate) fn start(
         setup,
         Box::new(|e: &MarketEvent| eprintln!("worker: market: {e}")),
     )?;
-    Ok(agent)
+    Ok((agent, book))
 }

@@ -1,5 +1,6 @@
 //! `aic worker run` as a device owner runs it: mining through a real node's Stratum pool,
-//! paused and resumed by `aic worker pause|resume`, its switcher's state and hand-overs served.
+//! paused and resumed by `aic worker pause|resume`, its switcher's state, hand-overs, timeline
+//! and earnings served, and its page.
 
 use std::time::Duration;
 
@@ -103,6 +104,36 @@ fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
         .map(|s| s["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["release", "resume"], "{after}");
+    // The timeline: mining, the pause, mining again, the last one ending now.
+    let tasks: Vec<&str> = after["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["task"].as_str().unwrap())
+        .collect();
+    let paused_at = tasks.iter().position(|t| *t == "paused");
+    assert!(
+        paused_at > tasks.iter().position(|t| *t == "mining"),
+        "{after}"
+    );
+    assert_eq!(tasks.last(), Some(&"mining"), "{after}");
+    let last = after["timeline"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["end_s"], after["now_s"], "{after}");
+    // Earnings of the device: the pool's accepted shares, time hashing, no AI work.
+    let earned = get(&format!("{worker_url}/api/v1/worker/earnings")).unwrap();
+    let device = &earned["devices"][0];
+    assert_eq!(device["device"], after["device"], "{earned}");
+    assert!(
+        device["mining"]["shares_accepted"].as_u64() >= Some(2),
+        "{earned}"
+    );
+    assert!(device["mining"]["seconds"].as_f64() > Some(0.0), "{earned}");
+    assert_eq!(device["ai"]["seconds"], 0.0, "{earned}");
+    assert!(earned["market"].is_null(), "{earned}");
+    // The owner's page is served at the root.
+    let page = ureq::get(&format!("{worker_url}/")).call().unwrap();
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(page.into_string().unwrap().contains("/dashboard/worker.js"));
     // The monitor says who holds the device.
     let status = wait_for("the monitor's sample", || {
         get(&format!("{worker_url}/api/v1/worker/status?history=0"))

@@ -5,7 +5,7 @@
 // `ctx.events.on(type, fn)` subscribes to the event stream (unsubscribed for the page when it
 // is left, by `ctx.on`), `ctx.alive()` tells a page still loading whether it is still shown,
 // `ctx.onBlocks(fn)` reloads a page's data on each new block and after a resync.
-// New pages (devices) add a route and, if they are top-level, a NAV entry.
+// New pages add a route and, if they are top-level, a NAV entry.
 
 import { Events, get, throttle } from "./api.js";
 import { errorBox, fill, h } from "./dom.js";
@@ -18,6 +18,7 @@ import search from "./pages/search.js";
 import market from "./pages/market.js";
 import job from "./pages/job.js";
 import models from "./pages/models.js";
+import devices from "./pages/devices.js";
 
 /** Top-level pages in the navigation: [hash, label, the routes' first segment]. */
 const NAV = [
@@ -25,10 +26,11 @@ const NAV = [
   ["#/mining", "Mining", "mining"],
   ["#/market", "Market", "market"],
   ["#/models", "Models", "models"],
+  ["#/devices", "Devices", "devices"],
 ];
 
 /** Routes: first path segment → page. */
-const ROUTES = { "": home, block, tx, account, mining, search, market, job, models };
+const ROUTES = { "": home, block, tx, account, mining, search, market, job, models, devices };
 
 /** The navigation entry a page that is not in NAV belongs to (the rest: the explorer). */
 const SECTION = { job: "market" };

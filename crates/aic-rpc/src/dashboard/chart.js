@@ -7,14 +7,15 @@ const PAD = { left: 62, right: 12, top: 26, bottom: 24 };
 
 /**
  * A chart in `box`: `points` are {x, y}; `format(y)` labels values, `cls` picks the colour
- * (series-a, series-b), `label` names the series. Returns {update(points), dispose()}.
+ * (series-a, series-b), `label` names the series, `empty` is shown until there are two points.
+ * Returns {update(points), dispose()}.
  */
-export function lineChart(box, { format, cls, label, xLabel = (x) => String(x) }) {
+export function lineChart(box, { format, cls, label, xLabel = (x) => String(x), empty = "waiting for blocks…" }) {
   let points = [];
   let width = 0;
   const draw = () => {
     width = box.clientWidth || 600;
-    fill(box, render(points, width, { format, cls, label, xLabel }));
+    fill(box, render(points, width, { format, cls, label, xLabel, empty }));
   };
   const observer = new ResizeObserver(() => {
     if (box.clientWidth !== width) draw();
@@ -26,13 +27,13 @@ export function lineChart(box, { format, cls, label, xLabel = (x) => String(x) }
   };
 }
 
-function render(points, width, { format, cls, label, xLabel }) {
+function render(points, width, { format, cls, label, xLabel, empty }) {
   const svg = h("svg:svg", {
     viewBox: `0 0 ${width} ${HEIGHT}`, class: cls, role: "img", "aria-label": label,
   });
   if (points.length < 2) {
     svg.append(h("svg:text", { x: width / 2, y: HEIGHT / 2, "text-anchor": "middle", class: "axis" },
-      "waiting for blocks…"));
+      empty));
     return svg;
   }
   const xs = points.map((p) => p.x);

@@ -3,9 +3,10 @@
 //! - `POST /api/v1/worker/pause`, `POST /api/v1/worker/resume`: the owner's pause
 //!   (`aic worker pause|resume`); `409` with the reason when illegal in the device's state
 //!   (paused twice, resumed when not paused);
-//! - `GET /api/v1/worker/switcher`: the device's state, the policy, the pool, hash and share
-//!   counts, time spent per task, and the hand-overs with their latencies (the last
-//!   [`SWITCHES_SHOWN`]).
+//! - `GET /api/v1/worker/switcher`: the device's id and state, the policy, the pool, hash and
+//!   share counts, time spent per task, the hand-overs with their latencies (the last
+//!   [`SWITCHES_SHOWN`]) and the timeline's last [`TIMELINE_SHOWN`] segments, the open one
+//!   ending now (`now_s`), all on the timeline's clock (seconds since the switcher started).
 
 use std::sync::{Arc, Mutex};
 
@@ -23,8 +24,12 @@ use crate::switcher::{Policy, SwitcherError, SwitcherHandle};
 /// Hand-overs listed by `GET /api/v1/worker/switcher`.
 pub const SWITCHES_SHOWN: usize = 100;
 
+/// Timeline segments listed by `GET /api/v1/worker/switcher` (the open one included).
+pub const TIMELINE_SHOWN: usize = 200;
+
 #[derive(Clone)]
 struct ControlState {
+    device: String,
     switcher: SwitcherHandle,
     policy: Policy,
     pool: Arc<Mutex<PoolStatus>>,
@@ -61,7 +66,16 @@ async fn status(State(s): State<ControlState>) -> Response {
     let pool = s.pool.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let usage = report.timeline.usage();
     let skip = report.switches.len().saturating_sub(SWITCHES_SHOWN);
+    // The report's timeline is closed at now: its last interval is the one open now.
+    let intervals = report.timeline.intervals();
+    let now = intervals.last().map_or(0.0, |i| i.end.as_secs_f64());
+    let shown = intervals
+        .iter()
+        .filter(|i| !i.is_empty())
+        .collect::<Vec<_>>();
+    let from = shown.len().saturating_sub(TIMELINE_SHOWN);
     Json(json!({
+        "device": s.device,
         "state": state,
         "policy": s.policy,
         "pool": pool,
@@ -80,6 +94,13 @@ async fn status(State(s): State<ControlState>) -> Response {
             "kind": r.kind,
             "at_s": r.at.as_secs_f64(),
             "latency_us": r.latency.as_secs_f64() * 1e6,
+        })).collect::<Vec<_>>(),
+        "now_s": now,
+        "timeline": shown[from..].iter().map(|i| json!({
+            "task": i.task,
+            "working": i.working,
+            "start_s": i.start.as_secs_f64(),
+            "end_s": i.end.as_secs_f64(),
         })).collect::<Vec<_>>(),
     }))
     .into_response()
@@ -111,8 +132,10 @@ pub fn jobs_router(runner: RunnerControl) -> Router {
         .with_state(runner)
 }
 
-/// The control routes for `switcher` (running under `policy`, mining through `pool`).
+/// The control routes for `switcher` of `device` (running under `policy`, mining through
+/// `pool`).
 pub fn control_router(
+    device: String,
     switcher: SwitcherHandle,
     policy: Policy,
     pool: Arc<Mutex<PoolStatus>>,
@@ -122,21 +145,22 @@ pub fn control_router(
         .route("/api/v1/worker/resume", post(resume))
         .route("/api/v1/worker/switcher", get(status))
         .with_state(ControlState {
+            device,
             switcher,
             policy,
             pool,
         })
 }
 
-/// Serves the monitor's routes and, where an agent runs, its `control` routes on `listener`
-/// until `shutdown` completes.
+/// Serves the worker's page ([`crate::page`]), the monitor's routes and, where an agent runs,
+/// its `control` routes on `listener` until `shutdown` completes.
 pub async fn serve_worker(
     listener: tokio::net::TcpListener,
     monitor: crate::monitor::MonitorHandle,
     control: Option<Router>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut router = crate::monitor::status_router(monitor);
+    let mut router = crate::monitor::status_router(monitor).merge(crate::page::page_router());
     if let Some(c) = control {
         router = router.merge(c);
     }
