@@ -21,7 +21,7 @@ pub struct Found {
 
 /// A SHA-256d nonce search.
 pub trait Kernel: Send + Sync {
-    /// Short name, e.g. `portable`, `sha-ni-2way`, `avx2-8way`.
+    /// Short name, e.g. `portable`, `sha-ni-2way`, `avx2-8way`, `avx512-16way`.
     fn name(&self) -> &'static str;
 
     /// Searches nonces `start, start + 1, ..., start + count - 1` (`start + count` must not

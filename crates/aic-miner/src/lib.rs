@@ -7,6 +7,8 @@
 //! - [`Portable`]: scalar SHA-256, runs everywhere.
 //! - [`ShaNi2Way`]: x86_64 SHA extensions, two nonces interleaved.
 //! - [`Avx2x8`]: x86_64 AVX2, eight nonces in the lanes of 256-bit registers.
+//! - [`Avx512x16`]: x86_64 AVX-512F, sixteen nonces in the lanes of 512-bit registers (not yet
+//!   run on hardware; listed after AVX2 until measured, so [`best`] does not pick it).
 //!
 //! Around them: the search loop ([`Searcher`]: threads, extranonce2 slices, version and ntime
 //! rolling, stop and new work between batches), Stratum work assembly ([`WorkTemplate`]), a
@@ -21,11 +23,14 @@
 //! - `unsafe` is confined to the SIMD kernel modules, each use with a `// SAFETY:` comment.
 
 mod avx2;
+mod avx512;
 mod bench;
 mod client;
 mod dispatch;
 mod kernel;
 mod portable;
+#[cfg(target_arch = "x86_64")]
+mod prepared;
 mod search;
 mod shani;
 mod shared;
@@ -35,6 +40,7 @@ mod tune;
 mod work;
 
 pub use avx2::Avx2x8;
+pub use avx512::Avx512x16;
 pub use bench::{impossible_work, measure, measure_with_batch, process_cpu_seconds, BenchRow};
 pub use client::{
     difficulty_target, run as run_pool_client, run_shared as run_pool_client_shared,

@@ -128,7 +128,7 @@ pub fn merkle_branches_for(txids: &[[u8; 32]]) -> Vec<[u8; 32]> {
     while let Some(&sibling) = level.first() {
         branches.push(sibling);
         // Full level is [x, level...]; its length is level.len() + 1.
-        if level.len() % 2 == 0 {
+        if level.len().is_multiple_of(2) {
             let last = level[level.len() - 1];
             level.push(last);
         }
