@@ -1,6 +1,6 @@
 //! The worker's own page, served at `GET /` of its listen address: its devices, the switcher's
-//! timeline, earnings per device and its jobs, read from this worker's JSON endpoints by one
-//! refresh loop. HTML, CSS and JavaScript modules with no build step, embedded in the binary.
+//! timeline, earnings per device and its jobs, pushed by the worker's event stream
+//! (`GET /api/v1/worker/events`, see `agent::events`). HTML, CSS and JavaScript modules with no build step, embedded in the binary.
 //!
 //! The node dashboard's stylesheet and helpers (`style.css`, `dom.js`, `format.js`, `chart.js`,
 //! the icon) are embedded from `aic-rpc`'s `src/dashboard/` so both pages share one look and

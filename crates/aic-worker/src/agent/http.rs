@@ -164,6 +164,8 @@ pub async fn serve_worker(
     if let Some(c) = control {
         router = router.merge(c);
     }
+    // The event stream reads the other routes: it pushes what they answer.
+    let router = router.clone().merge(super::events::events_router(router));
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await

@@ -2,10 +2,12 @@
 //! device's switcher driving a miner that a Stratum pool feeds, the owner's load watched and
 //! fed to the switcher ([`Agent`]), the local job queue ([`JobQueue`]) and its runner
 //! ([`JobRunner`]: each job sandboxed, preempted with notice, resumed), and the control
-//! endpoints ([`control_router`], [`jobs_router`], [`earnings_router`]).
+//! endpoints ([`control_router`], [`jobs_router`], [`earnings_router`]) with their event
+//! stream (`GET /api/v1/worker/events`).
 
 mod config;
 mod earnings;
+mod events;
 mod http;
 mod queue;
 mod run;
@@ -13,6 +15,7 @@ mod runner;
 
 pub use config::{ConfigError, JobsConfig, MiningConfig, WorkerConfig};
 pub use earnings::{earnings_router, MarketBook};
+pub use events::{EVENT_EVERY, SNAPSHOT_PARTS};
 pub use http::{control_router, jobs_router, serve_worker, SWITCHES_SHOWN, TIMELINE_SHOWN};
 pub use queue::{JobQueue, QueueError, QueuedJob, Stage};
 pub use run::{Agent, AgentError, PoolStatus};

@@ -1,13 +1,14 @@
 // The worker's own page: its devices (utilization, temperature, power), the switcher's
-// timeline with the hand-over latencies, earnings per device, and the jobs. One refresh loop
-// reads this worker's API every second (earnings every fifth tick: they may ask the node).
+// timeline with the hand-over latencies, earnings per device, and the jobs. The worker pushes
+// its state every second on its event stream (`/api/v1/worker/events`, one `snapshot` event:
+// what its status, switcher and jobs endpoints answer); earnings are read every fifth
+// snapshot, as they may ask the node.
 
 import { card, fill, h, kv, panel, table } from "./dom.js";
 import { aic, bytes, int, plural, rate, si } from "./format.js";
 import { lineChart } from "./chart.js";
 import { latency, timelineSvg, WINDOW } from "./timeline.js";
 
-const TICK_MS = 1000;
 const EARNINGS_EVERY = 5;
 
 const view = document.getElementById("view");
@@ -126,6 +127,8 @@ function renderTimeline(switcher) {
     return;
   }
   lastSwitcher = switcher;
+  // The switcher's clock at this snapshot: how far the timeline reaches.
+  timelineBox.dataset.now = String(switcher.now_s);
   fill(timelineBox, timelineSvg(switcher, timelineBox.clientWidth || 800));
   const u = switcher.usage || {};
   fill(legend,
@@ -190,12 +193,8 @@ function renderEarnings(e) {
 
 let tick = 0;
 let earningsPending = false;
-async function refresh() {
-  const [status, switcher, jobs] = await Promise.all([
-    get("/api/v1/worker/status?history=120"),
-    get("/api/v1/worker/switcher"),
-    get("/api/v1/worker/jobs"),
-  ]);
+function render({ status, switcher, jobs }) {
+  if (!status) throw new Error("the snapshot has no monitor status");
   if (!built) build();
   if (switcher) {
     if (lastHashes) {
@@ -210,7 +209,7 @@ async function refresh() {
   renderTimeline(switcher);
   renderJobs(jobs);
   renderUtilization(status, switcher?.device);
-  // Earnings may wait on the node: never hold the loop for them.
+  // Earnings may wait on the node: never hold the stream for them.
   if (tick % EARNINGS_EVERY === 0 && !earningsPending) {
     earningsPending = true;
     get("/api/v1/worker/earnings").then(renderEarnings)
@@ -220,20 +219,24 @@ async function refresh() {
   tick++;
 }
 
-async function loop() {
-  for (;;) {
-    try {
-      await refresh();
-      setLive("live", "live");
-    } catch (e) {
-      setLive("down", "unreachable");
-      if (!built) fill(view, h("div", { class: "error", role: "alert" }, h("strong", {}, "The worker did not answer. "), String(e.message || e)));
-    }
-    await new Promise((r) => setTimeout(r, TICK_MS));
-  }
+function failed(e) {
+  setLive("down", "unreachable");
+  if (!built) fill(view, h("div", { class: "error", role: "alert" }, h("strong", {}, "The worker did not answer. "), String(e.message || e)));
 }
+
+// The browser reconnects a dropped stream by itself; each snapshot is whole, so nothing is
+// missed but the seconds it was down.
+const events = new EventSource("/api/v1/worker/events");
+events.addEventListener("snapshot", (e) => {
+  try {
+    render(JSON.parse(e.data));
+    setLive("live", "live");
+  } catch (err) {
+    failed(err);
+  }
+});
+events.onerror = () => failed(new Error("the event stream dropped; reconnecting"));
 
 new ResizeObserver(() => {
   if (lastSwitcher) fill(timelineBox, timelineSvg(lastSwitcher, timelineBox.clientWidth || 800));
 }).observe(timelineBox);
-loop();
