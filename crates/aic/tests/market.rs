@@ -15,22 +15,6 @@ use common::{free_port, get, json, spawn, wait_for};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
-fn wallet(dir: &Path, name: &str) -> String {
-    let w = json(
-        dir,
-        &[
-            "wallet",
-            "new",
-            "--network",
-            "devnet",
-            "--wallet",
-            name,
-            "--json",
-        ],
-    );
-    w["address"].as_str().unwrap().to_owned()
-}
-
 fn balance(node: &str, address: &str) -> u64 {
     get(&format!("{node}/api/v1/accounts/{address}")).unwrap()["balance_units"]
         .as_u64()
@@ -52,11 +36,11 @@ fn wait_status(node: &str, id: &str, status: &str) -> Value {
 fn a_job_is_posted_bid_awarded_verified_and_settled_through_the_cli() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let miner = wallet(dir, "m.key");
-    let owner = wallet(dir, "o.key");
-    let p1 = wallet(dir, "p1.key");
-    let p2 = wallet(dir, "p2.key");
-    let consumer = wallet(dir, "c.key");
+    let miner = common::new_wallet(dir, "m.key");
+    let owner = common::new_wallet(dir, "o.key");
+    let p1 = common::new_wallet(dir, "p1.key");
+    let p2 = common::new_wallet(dir, "p2.key");
+    let consumer = common::new_wallet(dir, "c.key");
     let api = free_port();
     let node = format!("http://127.0.0.1:{api}");
     let _node = spawn(

@@ -202,32 +202,14 @@ impl World {
     }
 }
 
-fn wallet(dir: &Path, name: &str) -> String {
-    json(
-        dir,
-        &[
-            "wallet",
-            "new",
-            "--network",
-            "devnet",
-            "--wallet",
-            name,
-            "--json",
-        ],
-    )["address"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn world() -> World {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let miner = wallet(dir, "m.key");
-    let owner = wallet(dir, "o.key");
-    let p1 = wallet(dir, "p1.key");
-    let p2 = wallet(dir, "p2.key");
-    let consumer = wallet(dir, "c.key");
+    let miner = common::new_wallet(dir, "m.key");
+    let owner = common::new_wallet(dir, "o.key");
+    let p1 = common::new_wallet(dir, "p1.key");
+    let p2 = common::new_wallet(dir, "p2.key");
+    let consumer = common::new_wallet(dir, "c.key");
     let api = free_port();
     let node = format!("http://127.0.0.1:{api}");
     let node_args: Vec<String> = [

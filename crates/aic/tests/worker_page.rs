@@ -113,36 +113,10 @@ fn the_worker_page_shows_mining_and_ai_segments_while_a_job_runs() {
             "kws",
         ],
     );
-    let wallet = common::json(
-        dir,
-        &[
-            "wallet",
-            "new",
-            "--network",
-            "devnet",
-            "--wallet",
-            "w.key",
-            "--json",
-        ],
-    );
-    let address = wallet["address"].as_str().unwrap().to_owned();
+    let address = common::new_wallet(dir, "w.key");
     let (api, stratum, listen) = (free_port(), free_port(), free_port());
     let node = format!("http://127.0.0.1:{api}");
-    let _node = spawn(
-        dir,
-        &[
-            "node",
-            "--network",
-            "devnet",
-            "--no-p2p",
-            "--data-dir",
-            "node",
-            "--api-addr",
-            &format!("127.0.0.1:{api}"),
-            "--stratum-addr",
-            &format!("127.0.0.1:{stratum}"),
-        ],
-    );
+    let _node = common::spawn_pool_node(dir, api, stratum);
     let limit = Duration::from_secs(60);
     wait_for("the node", limit, || get(&format!("{node}/api/v1/status")));
     let worker = format!("http://127.0.0.1:{listen}");

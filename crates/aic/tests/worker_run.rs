@@ -16,36 +16,10 @@ fn wait_for<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
 fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let wallet = common::json(
-        dir,
-        &[
-            "wallet",
-            "new",
-            "--network",
-            "devnet",
-            "--wallet",
-            "w.key",
-            "--json",
-        ],
-    );
-    let address = wallet["address"].as_str().unwrap().to_owned();
+    let address = common::new_wallet(dir, "w.key");
     let (api, stratum, listen) = (free_port(), free_port(), free_port());
     let node_url = format!("http://127.0.0.1:{api}");
-    let _node = spawn(
-        dir,
-        &[
-            "node",
-            "--network",
-            "devnet",
-            "--no-p2p",
-            "--data-dir",
-            "node",
-            "--api-addr",
-            &format!("127.0.0.1:{api}"),
-            "--stratum-addr",
-            &format!("127.0.0.1:{stratum}"),
-        ],
-    );
+    let _node = common::spawn_pool_node(dir, api, stratum);
     wait_for("the node", || get(&format!("{node_url}/api/v1/status")));
     let worker_url = format!("http://127.0.0.1:{listen}");
     let user = format!("{address}.rig1");

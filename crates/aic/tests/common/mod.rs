@@ -104,3 +104,42 @@ pub fn spawn(dir: &Path, args: &[&str]) -> Guard {
             .unwrap(),
     )
 }
+
+/// `aic wallet new` for devnet into `dir/NAME`: the new address.
+pub fn new_wallet(dir: &Path, name: &str) -> String {
+    json(
+        dir,
+        &[
+            "wallet",
+            "new",
+            "--network",
+            "devnet",
+            "--wallet",
+            name,
+            "--json",
+        ],
+    )["address"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A devnet node alone (no network) in `dir/node`, its API on `api` and a Stratum pool on
+/// `stratum`, both on loopback.
+pub fn spawn_pool_node(dir: &Path, api: u16, stratum: u16) -> Guard {
+    spawn(
+        dir,
+        &[
+            "node",
+            "--network",
+            "devnet",
+            "--no-p2p",
+            "--data-dir",
+            "node",
+            "--api-addr",
+            &format!("127.0.0.1:{api}"),
+            "--stratum-addr",
+            &format!("127.0.0.1:{stratum}"),
+        ],
+    )
+}
