@@ -1,6 +1,7 @@
 //! A Stratum v1 client: connects to a pool, turns its jobs into work for a [`Searcher`], and
 //! submits the shares found. Reconnects with backoff and fails over along a list of pools.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::kernel::Kernel;
+use crate::kernel::{meets_target, Kernel};
 use crate::search::{SearchConfig, Searcher, Share};
 use crate::shared::SharedSearch;
 use crate::work::WorkTemplate;
@@ -47,7 +48,12 @@ pub enum ClientEvent {
         clean: bool,
     },
     /// The pool accepted a share.
-    Accepted,
+    Accepted {
+        /// The share's header hash (display order hex) where it also met the network target
+        /// of its job: a block, which the pool submits to its node. Whether the chain keeps it
+        /// is the node's to say.
+        block: Option<String>,
+    },
     /// The pool rejected a share.
     Rejected {
         /// Stratum error code.
@@ -237,9 +243,13 @@ struct Totals {
 /// Jobs by the search generation they were given to, so a share names the right job.
 #[derive(Debug, Default)]
 struct Jobs {
-    by_generation: Vec<(u64, String)>,
+    /// Generation, job id, the job's network target.
+    by_generation: Vec<(u64, String, [u8; 32])>,
     /// Generation of the last clean job: shares of earlier ones are stale, not sent.
     clean_from: u64,
+    /// Submissions in flight whose share is a block: request id to block hash (display
+    /// order hex). The pool's answer takes them out.
+    blocks: HashMap<u64, String>,
 }
 
 /// One connection. Returns the hashes searched, with the reason it ended on error.
@@ -340,6 +350,7 @@ fn session(
                     break Err("malformed mining.notify".to_owned());
                 };
                 let id = msg["params"][0].as_str().unwrap_or_default().to_owned();
+                let network_target = work.network_target();
                 let clean = msg["params"][8].as_bool().unwrap_or(false);
                 let route = share_sender(
                     writer.clone(),
@@ -353,7 +364,8 @@ fn session(
                     Err(e) => break Err(e),
                 };
                 let mut j = jobs.lock().unwrap_or_else(|p| p.into_inner());
-                j.by_generation.push((generation, id.clone()));
+                j.by_generation
+                    .push((generation, id.clone(), network_target));
                 if clean {
                     j.clean_from = generation;
                 }
@@ -378,10 +390,15 @@ fn session(
                         extranonce1: hex::encode(&extranonce1),
                     });
                 }
-                Some(_) => {
+                Some(id) => {
+                    let block = jobs
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .blocks
+                        .remove(&id);
                     if msg["result"] == json!(true) {
                         totals.accepted.fetch_add(1, Ordering::Relaxed);
-                        on_event(ClientEvent::Accepted);
+                        on_event(ClientEvent::Accepted { block });
                     } else {
                         totals.rejected.fetch_add(1, Ordering::Relaxed);
                         on_event(ClientEvent::Rejected {
@@ -407,20 +424,29 @@ fn share_sender(
     user: String,
 ) -> impl Fn(Share) + Send + Sync + 'static {
     move |share: Share| {
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
         let job = {
-            let j = jobs.lock().unwrap_or_else(|p| p.into_inner());
+            let mut j = jobs.lock().unwrap_or_else(|p| p.into_inner());
             if share.generation < j.clean_from {
                 // Found on work a clean job replaced: the pool would only call it stale.
                 return;
             }
-            j.by_generation
+            let Some((job, block)) = j
+                .by_generation
                 .iter()
                 .rev()
-                .find(|(g, _)| *g == share.generation)
-                .map(|(_, id)| id.clone())
+                .find(|(g, _, _)| *g == share.generation)
+                .map(|(_, job, target)| (job.clone(), meets_target(&share.hash, target)))
+            else {
+                return;
+            };
+            if block {
+                let mut display = share.hash;
+                display.reverse();
+                j.blocks.insert(id, hex::encode(display));
+            }
+            job
         };
-        let Some(job) = job else { return };
-        let id = next_id.fetch_add(1, Ordering::Relaxed);
         let msg = json!({"id": id, "method": "mining.submit", "params": [
             user, job, hex::encode(&share.extranonce2),
             format!("{:08x}", share.ntime), format!("{:08x}", share.nonce)
@@ -433,6 +459,11 @@ fn share_sender(
             .write_all(line.as_bytes());
         if sent.is_ok() {
             totals.submitted.fetch_add(1, Ordering::Relaxed);
+        } else {
+            jobs.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .blocks
+                .remove(&id);
         }
     }
 }

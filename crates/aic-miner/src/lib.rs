@@ -56,4 +56,6 @@ pub use search::{
 pub use shani::ShaNi2Way;
 pub use shared::{ShareRoute, SharedSearch};
 pub use tune::{machine_key, tune, Profile, Trial, BATCHES, PROFILE_FILE};
-pub use work::{merkle_branches_for, merkle_root_from_branches, sha256d, WorkTemplate};
+pub use work::{
+    bits_to_target, merkle_branches_for, merkle_root_from_branches, sha256d, WorkTemplate,
+};

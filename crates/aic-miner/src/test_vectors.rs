@@ -61,22 +61,7 @@ pub(crate) fn real_headers() -> Vec<(&'static str, [u8; 80], [u8; 32])> {
     ]
 }
 
-/// Expands compact `bits` to a 32-byte little-endian target.
-pub(crate) fn bits_to_target(bits: u32) -> [u8; 32] {
-    let exponent = (bits >> 24) as usize;
-    let mantissa = (bits & 0x007f_ffff).to_le_bytes();
-    let mut target = [0u8; 32];
-    for (i, &b) in mantissa[..3].iter().enumerate() {
-        // Byte i of the mantissa is worth 256^(exponent - 3 + i).
-        if let Some(slot) = (exponent + i)
-            .checked_sub(3)
-            .and_then(|j| target.get_mut(j))
-        {
-            *slot = b;
-        }
-    }
-    target
-}
+pub(crate) use crate::work::bits_to_target;
 
 #[test]
 fn bits_expand_as_bitcoin_does() {

@@ -37,7 +37,34 @@ pub struct WorkTemplate {
     pub target: [u8; 32],
 }
 
+/// Expands compact `bits` to a 32-byte little-endian target, as Bitcoin does. A negative
+/// (sign bit set) or zero mantissa gives the zero target, which no hash but zero meets; bytes
+/// beyond 256 bits are dropped, which only makes the target smaller.
+pub fn bits_to_target(bits: u32) -> [u8; 32] {
+    let exponent = (bits >> 24) as usize;
+    let mut target = [0u8; 32];
+    if bits & 0x0080_0000 != 0 {
+        return target;
+    }
+    let mantissa = (bits & 0x007f_ffff).to_le_bytes();
+    for (i, &b) in mantissa[..3].iter().enumerate() {
+        // Byte i of the mantissa is worth 256^(exponent - 3 + i).
+        if let Some(slot) = (exponent + i)
+            .checked_sub(3)
+            .and_then(|j| target.get_mut(j))
+        {
+            *slot = b;
+        }
+    }
+    target
+}
+
 impl WorkTemplate {
+    /// The network target of [`Self::nbits`]: a share whose hash meets it is a block.
+    pub fn network_target(&self) -> [u8; 32] {
+        bits_to_target(self.nbits)
+    }
+
     /// The coinbase transaction for `extranonce2` (which should be `extranonce2_size` bytes).
     pub fn coinbase(&self, extranonce2: &[u8]) -> Vec<u8> {
         debug_assert_eq!(extranonce2.len(), self.extranonce2_size);

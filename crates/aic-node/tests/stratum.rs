@@ -426,10 +426,25 @@ fn the_stratum_client_mines_real_blocks_through_the_node_and_fails_over() {
             .lock()
             .unwrap()
             .iter()
-            .filter(|e| matches!(e, aic_miner::ClientEvent::Accepted))
+            .filter(|e| matches!(e, aic_miner::ClientEvent::Accepted { .. }))
             .count()
     };
-    while node.get("/status")["height"].as_u64().unwrap() < 3 || accepted() < 3 {
+    // The shares the client itself calls blocks (their hash met the job's network target).
+    let blocks = || -> Vec<String> {
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                aic_miner::ClientEvent::Accepted { block } => block.clone(),
+                _ => None,
+            })
+            .collect()
+    };
+    while node.get("/status")["height"].as_u64().unwrap() < 3
+        || accepted() < 3
+        || blocks().is_empty()
+    {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "no blocks mined"
@@ -439,6 +454,13 @@ fn the_stratum_client_mines_real_blocks_through_the_node_and_fails_over() {
     stop.store(true, Ordering::Relaxed);
     let stats = client.join().unwrap();
     assert!(stats.accepted >= 3, "{stats:?}");
+    // Each block the client reported is one the node holds, its coinbase paying this user.
+    for hash in blocks() {
+        let block = node.get(&format!("/blocks/{hash}"));
+        assert_eq!(block["hash"], hash, "{block}");
+        let coinbase = block["txs"][0]["payouts"].to_string();
+        assert!(coinbase.contains(&text), "{block}");
+    }
     assert!(stats.hashes > 0);
     let events = events.lock().unwrap();
     assert!(

@@ -135,7 +135,10 @@ fn event_text(e: &ClientEvent) -> String {
         ClientEvent::Job { id, clean } => {
             format!("job {id}{}", if *clean { " (clean)" } else { "" })
         }
-        ClientEvent::Accepted => "share accepted".to_owned(),
+        ClientEvent::Accepted { block: None } => "share accepted".to_owned(),
+        ClientEvent::Accepted { block: Some(hash) } => {
+            format!("share accepted: it is block {hash}")
+        }
         ClientEvent::Rejected { code, message } => format!("share rejected: {code} {message}"),
         ClientEvent::Disconnected { reason, retry_in } => {
             format!("disconnected: {reason}; retrying in {retry_in:?}")
@@ -151,7 +154,7 @@ fn event_json(e: &ClientEvent) -> serde_json::Value {
         }
         ClientEvent::Difficulty(d) => json!({"event": "difficulty", "difficulty": d}),
         ClientEvent::Job { id, clean } => json!({"event": "job", "id": id, "clean": clean}),
-        ClientEvent::Accepted => json!({"event": "accepted"}),
+        ClientEvent::Accepted { block } => json!({"event": "accepted", "block": block}),
         ClientEvent::Rejected { code, message } => {
             json!({"event": "rejected", "code": code, "message": message})
         }

@@ -8,8 +8,8 @@ use aic_api::provider::JobStatus as ProviderJobStatus;
 use aic_rpc::{bind_data_socket, serve_data_service};
 use aic_worker::agent::JobStatus;
 use aic_worker::agent::{
-    control_router, earnings_router, jobs_router, serve_worker, Agent, JobOutcome, JobQueue,
-    JobRunner, QueuedJob, RunnerConfig, WorkerConfig,
+    control_router, earnings_router, jobs_router, serve_worker, Agent, EarningsSources, JobOutcome,
+    JobQueue, JobRunner, QueuedJob, RunnerConfig, WorkerConfig,
 };
 use aic_worker::bench::{self, BenchConfig};
 use aic_worker::device::{self, DeviceDescriptor, DeviceKind};
@@ -398,15 +398,27 @@ fn serve(
     };
     let (market, book) = market.unzip();
     let runner = runner.map(|(r, _)| r);
+    // The blocks the device mines are paid to the pool user's address; the worker's node
+    // says which of them the chain kept.
+    let payout = cfg.mining.user.split('.').next().unwrap_or_default();
+    let mined_chain = match &provider {
+        Some(client) if !payout.is_empty() => Some((
+            aic_worker::market::NodeApi::new(client.node_url(), None),
+            payout.to_owned(),
+        )),
+        _ => None,
+    };
     let mut control = agent.as_ref().map(|a| {
         control_router(cpu.clone(), a.handle(), a.policy(), a.pool_status_cell()).merge(
-            earnings_router(
-                cpu.clone(),
-                a.handle(),
-                a.pool_status_cell(),
-                runner.as_ref().map(JobRunner::control),
-                book,
-            ),
+            earnings_router(EarningsSources {
+                device: cpu.clone(),
+                switcher: a.handle(),
+                pool: a.pool_status_cell(),
+                mined: a.mined_blocks(),
+                chain: mined_chain.clone(),
+                runner: runner.as_ref().map(JobRunner::control),
+                market: book,
+            }),
         )
     });
     if let Some(r) = &runner {

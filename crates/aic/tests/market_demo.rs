@@ -273,4 +273,31 @@ fn the_demo_settles_a_job_and_every_balance_adds_up_line_by_line() {
     assert_eq!(accounts["escrow"]["paid_units"].as_i64(), Some(budget));
     assert_eq!(accounts["escrow"]["left_units"].as_i64(), Some(0));
     assert_eq!(job["escrow_units"], 0);
+
+    // Each worker's own account of its device (GET /api/v1/worker/earnings, what its page
+    // shows) is the chain's: blocks mined and their pay, and the job's pay.
+    let books = &steps["device-books"];
+    assert_eq!(books.len(), 2, "{books:?}");
+    for b in books {
+        assert_eq!(b["agree"], true, "{b}");
+        let says = &b["worker_says"];
+        let chain = &b["chain_says"];
+        assert_eq!(says["in_chain"], chain["blocks"], "{b}");
+        assert_eq!(says["mined_units"], chain["mined_units"], "{b}");
+        assert_eq!(says["market_units"], chain["market_units"], "{b}");
+        assert!(
+            says["in_chain"].as_u64() >= Some(1),
+            "the device mined no block: {b}"
+        );
+        let statement = statements
+            .iter()
+            .find(|s| s["address"] == b["address"])
+            .unwrap();
+        let market: i64 = ["price", "verifier-fee"]
+            .iter()
+            .flat_map(|k| of_kind(statement, k))
+            .sum();
+        assert_eq!(says["market_units"].as_i64(), Some(market), "{b}");
+        assert!(market > 0, "{b}");
+    }
 }

@@ -12,6 +12,28 @@ fn wait_for<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
     common::wait_for(what, Duration::from_secs(60), f)
 }
 
+/// Every coinbase paying `address` on the node's main chain: block hash to units.
+fn coinbases_to(node_url: &str, address: &str) -> std::collections::BTreeMap<String, i64> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut before = String::new();
+    loop {
+        let page = get(&format!(
+            "{node_url}/api/v1/accounts/{address}/txs?limit=500{before}"
+        ))
+        .unwrap();
+        for t in page["txs"].as_array().unwrap() {
+            if t["kind"] == "coinbase" {
+                let hash = t["block_hash"].as_str().unwrap().to_owned();
+                out.insert(hash, t["delta_units"].as_i64().unwrap());
+            }
+        }
+        match page["next_before"].as_u64() {
+            Some(h) => before = format!("&before={h}"),
+            None => return out,
+        }
+    }
+}
+
 #[test]
 fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
     let tmp = tempfile::tempdir().unwrap();
@@ -38,6 +60,10 @@ fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
             "1",
             "--switching",
             "--no-owner-activity",
+            "--node",
+            &node_url,
+            "--data-dir",
+            "worker",
             "--seconds",
             "120",
         ],
@@ -64,6 +90,45 @@ fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
     let again = common::aic(dir, &["worker", "pause", "--worker", &worker_url]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("409"));
+
+    // Paused, the device's books close: the blocks it found (shares that met the network
+    // target) are the blocks whose coinbase pays its address, and what the worker says they
+    // earned is what the chain paid.
+    let earned = get(&format!("{worker_url}/api/v1/worker/earnings")).unwrap();
+    let blocks = &earned["devices"][0]["mining"]["blocks"];
+    assert!(blocks["found"].as_u64() >= Some(1), "{earned}");
+    assert_eq!(
+        earned["mined_blocks"]["error"],
+        serde_json::Value::Null,
+        "{earned}"
+    );
+    assert_eq!(
+        earned["mined_blocks"]["payout_address"], address,
+        "{earned}"
+    );
+    let coinbases = coinbases_to(&node_url, &address);
+    let chain_units: i64 = coinbases.values().sum();
+    assert!(chain_units > 0, "no coinbase pays {address}");
+    assert_eq!(
+        blocks["in_chain"].as_u64(),
+        Some(coinbases.len() as u64),
+        "{earned}"
+    );
+    assert_eq!(blocks["paid_units"].as_i64(), Some(chain_units), "{earned}");
+    assert_eq!(
+        earned["devices"][0]["mining"]["paid_units"],
+        blocks["paid_units"]
+    );
+    for b in earned["mined_blocks"]["recent"].as_array().unwrap() {
+        if b["state"] == "main" {
+            let hash = b["hash"].as_str().unwrap();
+            assert_eq!(
+                b["paid_units"].as_i64(),
+                coinbases.get(hash).copied(),
+                "{b}"
+            );
+        }
+    }
 
     // Resumed: mining again, with a release and a resume measured.
     common::ok(dir, &["worker", "resume", "--worker", &worker_url]);

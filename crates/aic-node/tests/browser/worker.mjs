@@ -109,6 +109,12 @@ try {
   const earned = await page.locator(`#earnings tr[data-device="${DEVICE}"]`).innerText();
   check(/[1-9][\d,]* shares accepted/.test(earned), `earnings show accepted shares (${earned.replace(/\s+/g, " ").trim()})`);
   check(/computing/.test(earned), "earnings show the AI work");
+  // Mining in AIC: the blocks the device found, as the node says the chain paid them.
+  await page.waitForSelector('#mined-blocks tr[data-state="main"]', { timeout: 30_000 });
+  const mined = await page.locator(`#earnings tr[data-device="${DEVICE}"] .mined`).innerText();
+  check(/[\d.,]+ AIC · [1-9][\d,]* blocks? in chain/.test(mined), `earnings show the AIC its blocks earned (${mined.replace(/\s+/g, " ").trim()})`);
+  const paid = Number(await page.locator(`#earnings tr[data-device="${DEVICE}"]`).getAttribute("data-paid-units"));
+  check(paid > 0, `the device has earned AIC (${paid} base units)`);
   await page.waitForSelector("#utilization svg path.line");
   await shot(page, "worker");
 

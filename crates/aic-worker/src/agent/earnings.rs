@@ -1,11 +1,13 @@
 //! `GET /api/v1/worker/earnings`: what each device earned, mining and AI work side by side.
 //!
 //! Mining: the switcher's hashes and shares found, the pool's accepted and rejected shares
-//! and its share difficulty (the pool credits work by accepted shares), and the time spent
-//! hashing. AI: the time spent computing jobs, the runner's recent outcomes by status and,
-//! where the market agent runs, what the chain paid the provider for each job it ran or
-//! verified (read from the node: [`market_earnings`]). The agent drives one device, so the
-//! list has one entry; the market's payments are the provider's and shown beside it.
+//! and its share difficulty, the time spent hashing and, in AIC, the blocks the device found:
+//! which of them the node holds on its main chain and what their coinbases paid the payout
+//! address ([`MinedBlocks`], checked with the node on each call). AI: the time spent
+//! computing jobs, the runner's recent outcomes by status and, where the market agent runs,
+//! what the chain paid the provider for each job it ran or verified (read from the node:
+//! [`market_earnings`]). The agent drives one device, so the list has one entry; the market's
+//! payments are the provider's and counted to it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -17,6 +19,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::mined::{ask_node, MinedBlocks};
 use super::run::PoolStatus;
 use super::runner::{JobStatus, RunnerControl};
 use crate::market::{market_earnings, NodeApi};
@@ -33,32 +36,89 @@ pub struct MarketBook {
     pub address: String,
 }
 
+/// What the earnings are read from.
+#[derive(Clone)]
+pub struct EarningsSources {
+    /// The device's id.
+    pub device: String,
+    /// Its switcher.
+    pub switcher: SwitcherHandle,
+    /// Its pool client's status.
+    pub pool: Arc<Mutex<PoolStatus>>,
+    /// The blocks it found.
+    pub mined: Arc<Mutex<MinedBlocks>>,
+    /// The node asked what the chain paid for those blocks, and the payout address; without
+    /// one the blocks are counted but not paid.
+    pub chain: Option<(NodeApi, String)>,
+    /// The job runner, where one runs.
+    pub runner: Option<RunnerControl>,
+    /// The market agent's book, where it runs.
+    pub market: Option<MarketBook>,
+}
+
 #[derive(Clone)]
 struct EarningsState {
-    device: String,
-    switcher: SwitcherHandle,
-    pool: Arc<Mutex<PoolStatus>>,
-    runner: Option<RunnerControl>,
-    market: Option<MarketBook>,
+    sources: EarningsSources,
+    /// Held while the node is asked about the blocks, so overlapping calls do not ask twice.
+    checking: Arc<Mutex<()>>,
+}
+
+/// Asks the node about the unsettled blocks; the error, if it could not.
+fn check_blocks(s: &EarningsState) -> Option<String> {
+    let (node, address) = s.sources.chain.as_ref()?;
+    let _one_at_a_time = s.checking.lock().unwrap_or_else(|p| p.into_inner());
+    let hashes = s
+        .sources
+        .mined
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .to_check();
+    if hashes.is_empty() {
+        return None;
+    }
+    match ask_node(node, address, hashes) {
+        Ok((tip, answers)) => {
+            s.sources
+                .mined
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .update(tip, &answers);
+            None
+        }
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 async fn earnings(State(s): State<EarningsState>) -> Response {
-    let Ok(report) = s.switcher.report() else {
+    let src = &s.sources;
+    let Ok(report) = src.switcher.report() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"error": "the worker is stopping"})),
         )
             .into_response();
     };
-    let pool = s.pool.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let pool = src.pool.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let usage = report.timeline.usage();
-    let outcomes = s.runner.as_ref().map(|r| r.status().outcomes);
+    let outcomes = src.runner.as_ref().map(|r| r.status().outcomes);
     let count = |want: JobStatus| {
         outcomes
             .as_ref()
             .map(|o| o.iter().filter(|o| o.status == want).count())
     };
-    let (market, market_error) = match s.market.clone() {
+    let checked = {
+        let s = s.clone();
+        tokio::task::spawn_blocking(move || check_blocks(&s)).await
+    };
+    let mined_error = match checked {
+        Ok(e) => e,
+        Err(e) => Some(e.to_string()),
+    };
+    let (totals, recent) = {
+        let m = src.mined.lock().unwrap_or_else(|p| p.into_inner());
+        (m.totals(), m.recent())
+    };
+    let (market, market_error) = match src.market.clone() {
         None => (Value::Null, Value::Null),
         Some(book) => {
             let found = tokio::task::spawn_blocking(move || {
@@ -72,9 +132,11 @@ async fn earnings(State(s): State<EarningsState>) -> Response {
             }
         }
     };
+    let market_units = market.get("total_units").and_then(Value::as_u64);
     Json(json!({
         "devices": [{
-            "device": s.device,
+            "device": src.device,
+            "paid_units": totals.paid_units.saturating_add(market_units.unwrap_or(0)),
             "mining": {
                 "seconds": usage.mining.as_secs_f64(),
                 "hashes": report.hashes,
@@ -82,6 +144,8 @@ async fn earnings(State(s): State<EarningsState>) -> Response {
                 "shares_accepted": pool.accepted,
                 "shares_rejected": pool.rejected,
                 "share_difficulty": pool.difficulty,
+                "blocks": totals,
+                "paid_units": totals.paid_units,
             },
             "ai": {
                 "seconds": usage.ai.as_secs_f64(),
@@ -89,31 +153,27 @@ async fn earnings(State(s): State<EarningsState>) -> Response {
                 "succeeded": count(JobStatus::Succeeded),
                 "failed": count(JobStatus::Failed),
                 "preempted": count(JobStatus::Preempted),
-                "paid_units": market.get("total_units"),
+                "paid_units": market_units,
             },
         }],
+        "mined_blocks": {
+            "node": src.chain.as_ref().map(|(n, _)| n.base()),
+            "payout_address": src.chain.as_ref().map(|(_, a)| a),
+            "error": mined_error,
+            "recent": recent,
+        },
         "market": market,
         "market_error": market_error,
     }))
     .into_response()
 }
 
-/// `GET /api/v1/worker/earnings` for `switcher` of `device`, its `pool`, the job `runner`
-/// where one runs and the market agent's `market` book where it runs.
-pub fn earnings_router(
-    device: String,
-    switcher: SwitcherHandle,
-    pool: Arc<Mutex<PoolStatus>>,
-    runner: Option<RunnerControl>,
-    market: Option<MarketBook>,
-) -> Router {
+/// `GET /api/v1/worker/earnings` over `sources`.
+pub fn earnings_router(sources: EarningsSources) -> Router {
     Router::new()
         .route("/api/v1/worker/earnings", get(earnings))
         .with_state(EarningsState {
-            device,
-            switcher,
-            pool,
-            runner,
-            market,
+            sources,
+            checking: Arc::new(Mutex::new(())),
         })
 }

@@ -5,9 +5,12 @@
 //! holding exactly what the worker's endpoints answer at that moment: `status` (the monitor,
 //! `GET /api/v1/worker/status?history=120`), `switcher` (`GET /api/v1/worker/switcher`) and
 //! `jobs` (`GET /api/v1/worker/jobs`); an endpoint this worker does not serve (no agent, no
-//! job queue) is `null`. The snapshot is read through the worker's own router, so the stream
-//! can never disagree with the endpoints. A comment line every [`KEEP_ALIVE`] keeps proxies
-//! from closing an idle stream; the stream ends with the worker.
+//! job queue) is `null`. Every [`EARNINGS_EVERY`] it also sends one `earnings` event, what
+//! `GET /api/v1/worker/earnings` answers (`null` where not served); that answer may wait on
+//! the node, so it runs beside the snapshots and never holds them up. Both are read through
+//! the worker's own router, so the stream can never disagree with the endpoints. A comment
+//! line every [`KEEP_ALIVE`] keeps proxies from closing an idle stream; the stream ends with
+//! the worker.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -24,6 +27,11 @@ use tower::ServiceExt;
 
 /// Time between two snapshots: the monitor's default sampling interval.
 pub const EVENT_EVERY: Duration = Duration::from_secs(1);
+/// Time between two `earnings` events (the answer may ask the node about every unsettled
+/// block the device found).
+pub const EARNINGS_EVERY: Duration = Duration::from_secs(5);
+/// The endpoint an `earnings` event reads.
+pub const EARNINGS_PATH: &str = "/api/v1/worker/earnings";
 /// Interval of keep-alive comments.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// The largest endpoint answer read into a snapshot.
@@ -70,19 +78,29 @@ pub(crate) async fn snapshot(api: &Router) -> Value {
 async fn events(State(api): State<Router>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut tick = tokio::time::interval(EVENT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let stream = stream::unfold((api, tick), |(api, mut tick)| async move {
+    let snapshots = stream::unfold((api.clone(), tick), |(api, mut tick)| async move {
         tick.tick().await;
         let data = snapshot(&api).await.to_string();
         let event = Event::default().event("snapshot").data(data);
         Some((Ok(event), (api, tick)))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+    let mut slow = tokio::time::interval(EARNINGS_EVERY);
+    slow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let earnings = stream::unfold((api, slow), |(api, mut slow)| async move {
+        slow.tick().await;
+        let data = read(&api, EARNINGS_PATH).await.to_string();
+        let event = Event::default().event("earnings").data(data);
+        Some((Ok(event), (api, slow)))
+    });
+    Sse::new(stream::select(snapshots, earnings)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::Json;
+    use futures_util::StreamExt;
+    use serde_json::json;
 
     #[tokio::test]
     async fn a_snapshot_holds_each_endpoint_and_null_for_the_missing() {
@@ -94,5 +112,56 @@ mod tests {
         assert_eq!(s["switcher"]["state"]["task"], "mining");
         assert!(s["status"].is_null());
         assert!(s["jobs"].is_null());
+    }
+
+    /// The data of the first `name` event in the SSE `text`.
+    fn data_of(text: &str, name: &str) -> Option<Value> {
+        let block = text
+            .split("\n\n")
+            .find(|b| b.lines().any(|l| l == format!("event: {name}")))?;
+        let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+        serde_json::from_str(data).ok()
+    }
+
+    #[tokio::test]
+    async fn the_stream_carries_each_endpoint_and_earnings_beside_them() {
+        // The worker's routes as a worker without a job queue serves them: no jobs route.
+        let api = Router::new()
+            .route(
+                "/api/v1/worker/status",
+                get(|| async { Json(json!({"devices": ["cpu"]})) }),
+            )
+            .route(
+                "/api/v1/worker/switcher",
+                get(|| async { Json(json!({"device": "cpu"})) }),
+            )
+            .route(
+                EARNINGS_PATH,
+                get(|| async { Json(json!({"devices": [{"device": "cpu", "paid_units": 7}]})) }),
+            );
+        let request = Request::get("/api/v1/worker/events")
+            .body(Body::empty())
+            .unwrap();
+        let Ok(response) = events_router(api).oneshot(request).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let kind = response.headers()["content-type"].to_str().unwrap();
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        let mut body = response.into_body().into_data_stream();
+        let mut text = String::new();
+        // Both streams tick at once when the connection opens.
+        while data_of(&text, "snapshot").is_none() || data_of(&text, "earnings").is_none() {
+            let chunk = tokio::time::timeout(Duration::from_secs(10), body.next())
+                .await
+                .expect("an event within 10 s")
+                .expect("the stream goes on")
+                .unwrap();
+            text.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+        let snapshot = data_of(&text, "snapshot").unwrap();
+        assert_eq!(snapshot["status"], json!({"devices": ["cpu"]}));
+        assert_eq!(snapshot["switcher"], json!({"device": "cpu"}));
+        assert_eq!(snapshot["jobs"], Value::Null, "not served: null");
+        let earnings = data_of(&text, "earnings").unwrap();
+        assert_eq!(earnings["devices"][0]["paid_units"], 7);
     }
 }

@@ -9,14 +9,19 @@ mod config;
 mod earnings;
 mod events;
 mod http;
+mod mined;
 mod queue;
 mod run;
 mod runner;
 
 pub use config::{ConfigError, JobsConfig, MiningConfig, WorkerConfig};
-pub use earnings::{earnings_router, MarketBook};
-pub use events::{EVENT_EVERY, SNAPSHOT_PARTS};
+pub use earnings::{earnings_router, EarningsSources, MarketBook};
+pub use events::{EARNINGS_EVERY, EARNINGS_PATH, EVENT_EVERY, SNAPSHOT_PARTS};
 pub use http::{control_router, jobs_router, serve_worker, SWITCHES_SHOWN, TIMELINE_SHOWN};
+pub use mined::{
+    ask_node, Answers, BlockState, MinedBlock, MinedBlocks, MinedTotals, NodeBlock,
+    FINAL_CONFIRMATIONS, LOST_AFTER, MAX_OPEN, RECENT_SHOWN,
+};
 pub use queue::{JobQueue, QueueError, QueuedJob, Stage};
 pub use run::{Agent, AgentError, PoolStatus};
 pub use runner::{

@@ -14,6 +14,7 @@ use aic_miner::{
 use serde::Serialize;
 
 use super::config::WorkerConfig;
+use super::mined::MinedBlocks;
 use crate::monitor::{MonitorHandle, OwnerLoad, Task as MonitorTask};
 use crate::switcher::{Policy, SwitchReport, Switcher, SwitcherHandle, Task};
 
@@ -66,6 +67,7 @@ pub struct Agent {
     pool: Option<JoinHandle<ClientStats>>,
     watch: Option<JoinHandle<()>>,
     pool_status: Arc<Mutex<PoolStatus>>,
+    mined: Arc<Mutex<MinedBlocks>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -116,6 +118,7 @@ impl Agent {
         let handle = switcher.handle();
         let stop = Arc::new(AtomicBool::new(false));
         let pool_status = Arc::new(Mutex::new(PoolStatus::default()));
+        let mined = Arc::new(Mutex::new(MinedBlocks::default()));
         let pool = if config.mining.pools.is_empty() {
             None
         } else {
@@ -125,17 +128,18 @@ impl Agent {
                 password: "x".into(),
                 search: search_config,
             };
-            let (search, stop, status) = (
+            let (search, stop, status, blocks) = (
                 Arc::clone(&search),
                 Arc::clone(&stop),
                 Arc::clone(&pool_status),
+                Arc::clone(&mined),
             );
             Some(
                 std::thread::Builder::new()
                     .name("aic-pool".into())
                     .spawn(move || {
                         run_pool_client_shared(&pool_config, &search, stop, |e| {
-                            record(&status, e);
+                            record(&status, &blocks, e);
                         })
                     })?,
             )
@@ -157,6 +161,7 @@ impl Agent {
             pool,
             watch,
             pool_status,
+            mined,
         })
     }
 
@@ -183,6 +188,11 @@ impl Agent {
         Arc::clone(&self.pool_status)
     }
 
+    /// The blocks the device found through its pools.
+    pub fn mined_blocks(&self) -> Arc<Mutex<MinedBlocks>> {
+        Arc::clone(&self.mined)
+    }
+
     /// Stops the pool client, the watcher and the miner; what the switcher did.
     pub fn stop(mut self) -> SwitchReport {
         self.stop.store(true, Ordering::SeqCst);
@@ -205,7 +215,13 @@ impl Drop for Agent {
     }
 }
 
-fn record(status: &Mutex<PoolStatus>, event: ClientEvent) {
+fn record(status: &Mutex<PoolStatus>, mined: &Mutex<MinedBlocks>, event: ClientEvent) {
+    if let ClientEvent::Accepted { block: Some(hash) } = &event {
+        mined
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .found(hash.clone());
+    }
     let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
     match event {
         ClientEvent::Connected(url) => {
@@ -215,7 +231,7 @@ fn record(status: &Mutex<PoolStatus>, event: ClientEvent) {
         ClientEvent::Authorized { .. } => s.authorized = true,
         ClientEvent::Difficulty(d) => s.difficulty = Some(d),
         ClientEvent::Job { .. } => s.jobs += 1,
-        ClientEvent::Accepted => s.accepted += 1,
+        ClientEvent::Accepted { .. } => s.accepted += 1,
         ClientEvent::Rejected { .. } => s.rejected += 1,
         ClientEvent::Disconnected { reason, .. } => {
             s.connected = None;

@@ -105,6 +105,16 @@ impl NodeApi {
         }
     }
 
+    /// The node's status (tip height, hash, mempool).
+    pub fn status(&self) -> Result<rest::Status, MarketError> {
+        self.get("/status")
+    }
+
+    /// A block by hash or height (`None`: the node does not hold it).
+    pub fn block(&self, id: &str) -> Result<Option<rest::Block>, MarketError> {
+        self.get_opt(&format!("/blocks/{id}"))
+    }
+
     /// The jobs in `status` (`open`, `awarded`, `verifying`, ...).
     pub fn jobs(&self, status: &str) -> Result<Vec<wire::Job>, MarketError> {
         self.get(&format!("/market/jobs?status={status}"))

@@ -1,26 +1,18 @@
 // The worker's own page: its devices (utilization, temperature, power), the switcher's
 // timeline with the hand-over latencies, earnings per device, and the jobs. The worker pushes
-// its state every second on its event stream (`/api/v1/worker/events`, one `snapshot` event:
-// what its status, switcher and jobs endpoints answer); earnings are read every fifth
-// snapshot, as they may ask the node.
+// its state on its event stream (`/api/v1/worker/events`): a `snapshot` event every second
+// (what its status, switcher and jobs endpoints answer) and an `earnings` event every five
+// (what its earnings endpoint answers, which asks the node what the chain paid). The page
+// never polls.
 
 import { card, fill, h, kv, panel, table } from "./dom.js";
-import { aic, bytes, int, plural, rate, si } from "./format.js";
+import { aic, ago, int, plural, rate, short, si, bytes } from "./format.js";
 import { lineChart } from "./chart.js";
 import { latency, timelineSvg, WINDOW } from "./timeline.js";
-
-const EARNINGS_EVERY = 5;
 
 const view = document.getElementById("view");
 const live = document.getElementById("live");
 const stateLine = document.getElementById("device-state");
-
-async function get(path) {
-  const r = await fetch(path, { headers: { accept: "application/json" } });
-  if (r.status === 404) return null;
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return r.json();
-}
 
 function setLive(state, text) {
   live.dataset.state = state;
@@ -164,23 +156,55 @@ function renderJobs(jobs) {
     ]), "No job has finished yet."));
 }
 
+// What the device's blocks earned: AIC where a node says what the chain paid, else only
+// the count found.
+function minedText(b, node) {
+  if (!node) return `${plural(b.found, "block")} found`;
+  return `${aic(b.paid_units)} AIC · ${plural(b.in_chain, "block")} in chain`;
+}
+
+const BLOCK_STATES = { main: "ok", side: "job-failed", unknown: "job-failed", unchecked: "" };
+
+// The device's latest blocks; each links to the node's own explorer page for it.
+function blocksTable(mined) {
+  const link = (hash) => mined.node
+    ? h("a", { href: `${mined.node}/#/block/${hash}`, rel: "noopener", class: "mono" }, short(hash, 10, 6))
+    : h("span", { class: "mono" }, short(hash, 10, 6));
+  const rows = (mined.recent || []).map((b) => {
+    const r = [b.height == null ? "—" : int(b.height), link(b.hash),
+      h("span", { class: `badge ${BLOCK_STATES[b.state] ?? ""}` }, b.state),
+      b.confirmations == null ? "—" : `${int(b.confirmations)}${b.settled ? " ✓" : ""}`,
+      b.state === "main" ? `${aic(b.paid_units)} AIC` : "—", ago(b.found_unix_ms / 1000)];
+    r.attrs = { "data-block": b.hash, "data-state": b.state };
+    return r;
+  });
+  const cols = [["Height", "num"], ["Block", ""], ["State", ""], ["Conf.", "num opt"], ["Paid", "num"],
+    ["Found", "opt"]];
+  const note = mined.error ? h("p", { class: "empty" }, `The node did not answer: ${mined.error}`)
+    : mined.node ? null
+      : h("p", { class: "empty" }, "No node to ask what the chain paid (run the worker with --node URL).");
+  return h("div", { id: "mined-blocks" }, h("h3", {}, "Blocks found"), note,
+    table(cols, rows, "No block found yet: blocks are shares that also meet the network's target."));
+}
+
 function renderEarnings(e) {
   if (!e) {
     fill(earningsBox, h("p", { class: "empty" }, "No switcher: nothing earned here."));
     return;
   }
-  const cols = [["Device", ""], ["Mining", "wrap"], ["AI work", "wrap"]];
+  const cols = [["Device", ""], ["Mining", "wrap"], ["AI work", "wrap"], ["Earned", "num"]];
   const rows = e.devices.map((d) => {
     const m = d.mining, a = d.ai;
     const r = [
       h("b", {}, d.device),
-      h("span", {}, `${int(m.shares_accepted)} shares accepted`,
+      h("span", { class: "mined" }, minedText(m.blocks, e.mined_blocks?.node),
         h("br"), h("span", { class: "muted" },
-          `${secs(m.seconds)} hashing${m.share_difficulty ? ` · difficulty ${Number(m.share_difficulty.toPrecision(2))}` : ""}`)),
-      h("span", {}, a.paid_units == null ? `${plural(a.succeeded ?? 0, "job")} done` : `${aic(a.paid_units)} AIC paid`,
+          `${int(m.shares_accepted)} shares accepted · ${secs(m.seconds)} hashing${m.share_difficulty ? ` · difficulty ${Number(m.share_difficulty.toPrecision(2))}` : ""}`)),
+      h("span", { class: "ai" }, a.paid_units == null ? `${plural(a.succeeded ?? 0, "job")} done` : `${aic(a.paid_units)} AIC paid`,
         h("br"), h("span", { class: "muted" }, `${secs(a.seconds)} computing`)),
+      h("b", { class: "earned" }, `${aic(d.paid_units)} AIC`),
     ];
-    r.attrs = { "data-device": d.device };
+    r.attrs = { "data-device": d.device, "data-paid-units": String(d.paid_units) };
     return r;
   });
   const market = e.market
@@ -188,11 +212,9 @@ function renderEarnings(e) {
       ["Paid by the market", `${aic(e.market.total_units)} AIC over ${int(e.market.jobs.length)} jobs`]])
     : h("p", { class: "empty" }, e.market_error ? `The node did not answer: ${e.market_error}`
       : "The market agent is off: AI work here is paid outside the chain's market.");
-  fill(earningsBox, table(cols, rows, "No devices.", { stack: true }), market);
+  fill(earningsBox, table(cols, rows, "No devices.", { stack: true }), market, blocksTable(e.mined_blocks || {}));
 }
 
-let tick = 0;
-let earningsPending = false;
 function render({ status, switcher, jobs }) {
   if (!status) throw new Error("the snapshot has no monitor status");
   if (!built) build();
@@ -209,14 +231,6 @@ function render({ status, switcher, jobs }) {
   renderTimeline(switcher);
   renderJobs(jobs);
   renderUtilization(status, switcher?.device);
-  // Earnings may wait on the node: never hold the stream for them.
-  if (tick % EARNINGS_EVERY === 0 && !earningsPending) {
-    earningsPending = true;
-    get("/api/v1/worker/earnings").then(renderEarnings)
-      .catch((e) => fill(earningsBox, h("p", { class: "empty" }, `Earnings unavailable: ${e.message}`)))
-      .finally(() => { earningsPending = false; });
-  }
-  tick++;
 }
 
 function failed(e) {
@@ -233,6 +247,14 @@ events.addEventListener("snapshot", (e) => {
     setLive("live", "live");
   } catch (err) {
     failed(err);
+  }
+});
+events.addEventListener("earnings", (e) => {
+  // The box is filled even before the first snapshot builds the page around it.
+  try {
+    renderEarnings(JSON.parse(e.data));
+  } catch (err) {
+    fill(earningsBox, h("p", { class: "empty" }, `Earnings unavailable: ${err.message}`));
   }
 });
 events.onerror = () => failed(new Error("the event stream dropped; reconnecting"));

@@ -451,9 +451,18 @@ pub(crate) fn run(setup: &Setup, json: bool) -> Result<()> {
         ),
     );
 
-    // The devices: mining and AI time.
+    // The devices: mining and AI time, and what each worker says its device earned. Each is
+    // paused first, so that its books close: nothing mined after this is counted on either
+    // side.
     let mut devices = Vec::new();
+    let mut earned = Vec::new();
+    for w in &workers {
+        w.pause()?;
+    }
+    // Answers to shares sent just before the pause arrive within milliseconds.
+    std::thread::sleep(Duration::from_millis(500));
     for w in &mut workers {
+        earned.push((w.name.clone(), w.address.clone(), w.earnings()?));
         let s = w.switcher().unwrap_or(Value::Null);
         let usage = &s["usage"];
         devices.push(
@@ -503,6 +512,7 @@ pub(crate) fn run(setup: &Setup, json: bool) -> Result<()> {
             Amount::from_units(s.balance_units)
         );
     }
+    say_device_books(&say, &earned, &statements)?;
     say.step(
         "done",
         json!({"job": job, "seconds": started.elapsed().as_secs_f64(), "accuracy": accuracy}),
@@ -681,6 +691,60 @@ impl JobView {
             self.verdicts = self.verdicts.max(v.verdicts.len());
         }
     }
+}
+
+/// Each worker's own account of its device's earnings, held against the chain's statement of
+/// its wallet: the blocks it says it mined paid what the coinbases to the wallet paid, and
+/// what it says the market paid is what the job paid the wallet. Fails where they differ.
+fn say_device_books(
+    say: &Say,
+    earned: &[(String, String, workers::DeviceEarnings)],
+    statements: &[Statement],
+) -> Result<()> {
+    for (name, address, e) in earned {
+        let Some(s) = statements.iter().find(|s| &s.address == address) else {
+            bail!("no statement for the {name} worker's wallet {address}");
+        };
+        let chain_mined: i64 = s
+            .lines
+            .iter()
+            .filter(|l| l.kind == "mined")
+            .map(|l| l.units)
+            .sum();
+        let chain_blocks = s.lines.iter().filter(|l| l.kind == "mined").count() as u64;
+        // Job payments are the lines that are no transaction.
+        let chain_market: i64 = s
+            .lines
+            .iter()
+            .filter(|l| l.txid.is_none())
+            .map(|l| l.units)
+            .sum();
+        let agrees = i64::try_from(e.mined_units) == Ok(chain_mined)
+            && e.in_chain == chain_blocks
+            && i64::try_from(e.market_units) == Ok(chain_market);
+        say.step(
+            "device-books",
+            json!({"worker": name, "address": address, "worker_says": e,
+                   "chain_says": {"blocks": chain_blocks, "mined_units": chain_mined,
+                                  "market_units": chain_market},
+                   "agree": agrees}),
+            &format!(
+                "{name} worker's page: mined {} AIC in {} of its {} blocks, the market paid {} AIC; the chain: {} AIC in {} blocks, {} AIC from the job ({})",
+                Amount::from_units(e.mined_units),
+                e.in_chain,
+                e.found,
+                Amount::from_units(e.market_units),
+                signed_aic(chain_mined),
+                chain_blocks,
+                signed_aic(chain_market),
+                if agrees { "they agree" } else { "THEY DISAGREE" }
+            ),
+        );
+        if !agrees {
+            bail!("the {name} worker's earnings disagree with the chain: {e:?} against {chain_blocks} blocks, {chain_mined} mined and {chain_market} market units");
+        }
+    }
+    Ok(())
 }
 
 /// The closing statement: each participant's lines and the escrow's.

@@ -26,6 +26,8 @@ pub(super) struct WorkerSpec<'a> {
 /// A running worker process; killed when dropped.
 pub(super) struct Worker {
     pub(super) name: String,
+    /// Its wallet's address: its pool payout address and its market identity.
+    pub(super) address: String,
     pub(super) listen: SocketAddr,
     pub(super) log: PathBuf,
     pub(super) jobs_dir: PathBuf,
@@ -97,6 +99,7 @@ impl Worker {
             .context("starting a worker")?;
         Ok(Worker {
             name: spec.name.to_owned(),
+            address: spec.address.to_owned(),
             listen,
             log,
             jobs_dir: root.join(format!("{}-jobs", spec.name)),
@@ -112,6 +115,41 @@ impl Worker {
     pub(super) fn switcher(&self) -> Option<Value> {
         let url = format!("http://{}/api/v1/worker/switcher", self.listen);
         self.agent.get(&url).call().ok()?.into_json().ok()
+    }
+
+    /// Pauses the device (`POST /api/v1/worker/pause`): mining stops, so what it earned
+    /// stands still.
+    pub(super) fn pause(&self) -> Result<()> {
+        let url = format!("http://{}/api/v1/worker/pause", self.listen);
+        self.agent
+            .post(&url)
+            .call()
+            .with_context(|| format!("pausing the {} worker", self.name))?;
+        Ok(())
+    }
+
+    /// What the worker says its device earned (`GET /api/v1/worker/earnings`): the blocks it
+    /// mined, checked with the node, and what the market paid its wallet.
+    pub(super) fn earnings(&self) -> Result<DeviceEarnings> {
+        let url = format!("http://{}/api/v1/worker/earnings", self.listen);
+        let e: Value = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .get(&url)
+            .call()
+            .with_context(|| format!("reading the {} worker's earnings", self.name))?
+            .into_json()?;
+        if let Some(err) = e["mined_blocks"]["error"].as_str() {
+            anyhow::bail!("the {} worker could not check its blocks: {err}", self.name);
+        }
+        let blocks = &e["devices"][0]["mining"]["blocks"];
+        let units = |v: &Value| v.as_u64().unwrap_or(0);
+        Ok(DeviceEarnings {
+            found: units(&blocks["found"]),
+            in_chain: units(&blocks["in_chain"]),
+            mined_units: units(&blocks["paid_units"]),
+            market_units: units(&e["market"]["total_units"]),
+        })
     }
 
     /// Whether the process is still running.
@@ -144,6 +182,19 @@ impl Worker {
             let _ = c.wait();
         }
     }
+}
+
+/// A device's earnings as its worker reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub(super) struct DeviceEarnings {
+    /// Blocks it found.
+    pub(super) found: u64,
+    /// Of them, on the main chain.
+    pub(super) in_chain: u64,
+    /// What their coinbases paid its address, base units.
+    pub(super) mined_units: u64,
+    /// What the market paid its wallet, base units.
+    pub(super) market_units: u64,
 }
 
 impl Drop for Worker {

@@ -1,0 +1,321 @@
+//! The blocks this device mined and what the chain paid for them.
+//!
+//! The pool client says which of the device's accepted shares were blocks (their hash met the
+//! job's network target, [`aic_miner::ClientEvent::Accepted`]); only the node can say whether
+//! the chain kept each one and what its coinbase paid the payout address. [`MinedBlocks`]
+//! holds the blocks found, [`MinedBlocks::check`] asks the node about every one not yet
+//! settled. A block settles once it is [`FINAL_CONFIRMATIONS`] deep in the main chain, or,
+//! off the main chain or unknown to the node, once it is [`LOST_AFTER`] old; settled blocks are
+//! folded into totals, so the book stays small however long the device mines.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::market::{MarketError, NodeApi};
+
+/// Confirmations after which a main-chain block is taken as paid for good.
+pub const FINAL_CONFIRMATIONS: u64 = 6;
+/// Age after which a block that is not on the main chain is taken as lost.
+pub const LOST_AFTER: Duration = Duration::from_secs(600);
+/// The most recent blocks kept for display, settled or not.
+pub const RECENT_SHOWN: usize = 20;
+/// The most unsettled blocks kept (a device on a young devnet finds a block with nearly every
+/// share); beyond it the oldest are counted as unchecked.
+pub const MAX_OPEN: usize = 2048;
+
+/// Where a found block stands, as the node last said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockState {
+    /// Not asked about yet, or the node could not be asked.
+    Unchecked,
+    /// On the main chain.
+    Main,
+    /// The node holds it, off its main chain (a stale block).
+    Side,
+    /// The node does not know it (the pool's submission failed, or the node was replaced).
+    Unknown,
+}
+
+/// One block the device found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MinedBlock {
+    /// Block hash, display order hex.
+    pub hash: String,
+    /// When the pool accepted the share, Unix milliseconds.
+    pub found_unix_ms: u64,
+    /// Where it stands.
+    pub state: BlockState,
+    /// Its height, once the node knows it.
+    pub height: Option<u64>,
+    /// Blocks on top of it and itself, while on the main chain.
+    pub confirmations: Option<u64>,
+    /// What its coinbase paid the payout address, base units (0 off the main chain).
+    pub paid_units: u64,
+    /// Whether it settled ([`FINAL_CONFIRMATIONS`] deep, or lost).
+    pub settled: bool,
+}
+
+/// Totals over every block found, settled or not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MinedTotals {
+    /// Blocks found (shares that met the network target and the pool accepted).
+    pub found: u64,
+    /// Of them, on the main chain when last checked.
+    pub in_chain: u64,
+    /// Of them, off the main chain or unknown to the node.
+    pub lost: u64,
+    /// Of them, not yet checked (no node, or not asked yet).
+    pub unchecked: u64,
+    /// What the main-chain ones paid the payout address, base units.
+    pub paid_units: u64,
+}
+
+/// The device's blocks: the unsettled ones, the settled totals and the most recent few.
+#[derive(Clone, Debug, Default)]
+pub struct MinedBlocks {
+    open: VecDeque<MinedBlock>,
+    /// Totals of the blocks folded out of `open`.
+    settled: MinedTotals,
+    recent: VecDeque<MinedBlock>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl MinedBlocks {
+    /// Records block `hash` (display order hex), accepted by the pool now.
+    pub fn found(&mut self, hash: String) {
+        self.found_at(hash, now_ms());
+    }
+
+    fn found_at(&mut self, hash: String, found_unix_ms: u64) {
+        let block = MinedBlock {
+            hash,
+            found_unix_ms,
+            state: BlockState::Unchecked,
+            height: None,
+            confirmations: None,
+            paid_units: 0,
+            settled: false,
+        };
+        self.recent.push_back(block.clone());
+        if self.recent.len() > RECENT_SHOWN {
+            self.recent.pop_front();
+        }
+        self.open.push_back(block);
+        if self.open.len() > MAX_OPEN {
+            if let Some(dropped) = self.open.pop_front() {
+                self.settled.found += 1;
+                add(&mut self.settled, &dropped);
+            }
+        }
+    }
+
+    /// Totals over every block found.
+    pub fn totals(&self) -> MinedTotals {
+        let mut t = self.settled;
+        for b in &self.open {
+            t.found += 1;
+            add(&mut t, b);
+        }
+        t
+    }
+
+    /// The most recent blocks, newest first.
+    pub fn recent(&self) -> Vec<MinedBlock> {
+        self.recent.iter().rev().cloned().collect()
+    }
+
+    /// The hashes to ask the node about: every unsettled block.
+    pub fn to_check(&self) -> Vec<String> {
+        self.open.iter().map(|b| b.hash.clone()).collect()
+    }
+
+    /// Takes in the node's answers (`hash`, what it said) at tip height `tip`, then folds
+    /// the blocks that settled into the totals.
+    pub fn update(&mut self, tip: u64, answers: &[(String, Option<NodeBlock>)]) {
+        self.update_at(tip, answers, now_ms());
+    }
+
+    fn update_at(&mut self, tip: u64, answers: &[(String, Option<NodeBlock>)], now: u64) {
+        for (hash, answer) in answers {
+            for b in self
+                .open
+                .iter_mut()
+                .chain(self.recent.iter_mut())
+                .filter(|b| &b.hash == hash)
+            {
+                apply(b, tip, answer.as_ref(), now);
+            }
+        }
+        let mut open = VecDeque::with_capacity(self.open.len());
+        for b in self.open.drain(..) {
+            if b.settled {
+                self.settled.found += 1;
+                add(&mut self.settled, &b);
+            } else {
+                open.push_back(b);
+            }
+        }
+        self.open = open;
+    }
+}
+
+/// What the node says of one block: its height, whether it is on the main chain, and what
+/// its coinbase paid the payout address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeBlock {
+    /// Height.
+    pub height: u64,
+    /// On the main chain.
+    pub main_chain: bool,
+    /// Coinbase payouts to the payout address, base units.
+    pub paid_units: u64,
+}
+
+fn apply(b: &mut MinedBlock, tip: u64, answer: Option<&NodeBlock>, now: u64) {
+    let old = now.saturating_sub(b.found_unix_ms) >= LOST_AFTER.as_millis() as u64;
+    match answer {
+        Some(n) if n.main_chain => {
+            let confirmations = tip.saturating_sub(n.height) + 1;
+            b.state = BlockState::Main;
+            b.height = Some(n.height);
+            b.confirmations = Some(confirmations);
+            b.paid_units = n.paid_units;
+            b.settled = confirmations >= FINAL_CONFIRMATIONS;
+        }
+        Some(n) => {
+            b.state = BlockState::Side;
+            b.height = Some(n.height);
+            b.confirmations = None;
+            b.paid_units = 0;
+            b.settled = old;
+        }
+        None => {
+            b.state = BlockState::Unknown;
+            b.confirmations = None;
+            b.paid_units = 0;
+            b.settled = old;
+        }
+    }
+}
+
+fn add(t: &mut MinedTotals, b: &MinedBlock) {
+    match b.state {
+        BlockState::Main => {
+            t.in_chain += 1;
+            t.paid_units = t.paid_units.saturating_add(b.paid_units);
+        }
+        BlockState::Side | BlockState::Unknown => t.lost += 1,
+        BlockState::Unchecked => t.unchecked += 1,
+    }
+}
+
+/// The node's answer about each block asked of it (`None`: unknown to it).
+pub type Answers = Vec<(String, Option<NodeBlock>)>;
+
+/// Asks `node` about `hashes` for payout `address`: its tip height and, per block, what it
+/// holds.
+pub fn ask_node(
+    node: &NodeApi,
+    address: &str,
+    hashes: Vec<String>,
+) -> Result<(u64, Answers), MarketError> {
+    let tip = node.status()?.height;
+    let mut answers = Vec::with_capacity(hashes.len());
+    for hash in hashes {
+        let block = node.block(&hash)?.map(|b| NodeBlock {
+            height: b.height,
+            main_chain: b.main_chain,
+            paid_units: b
+                .txs
+                .first()
+                .filter(|tx| tx.kind == "coinbase")
+                .map_or(0, |tx| {
+                    tx.payouts
+                        .iter()
+                        .filter(|p| p.to == address)
+                        .map(|p| p.amount_units)
+                        .sum()
+                }),
+        });
+        answers.push((hash, block));
+    }
+    Ok((tip, answers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_000_000;
+
+    fn main_at(height: u64, paid_units: u64) -> Option<NodeBlock> {
+        Some(NodeBlock {
+            height,
+            main_chain: true,
+            paid_units,
+        })
+    }
+
+    #[test]
+    fn a_block_settles_six_deep_and_its_pay_stays_counted() {
+        let mut m = MinedBlocks::default();
+        m.found_at("aa".into(), T0);
+        assert_eq!(m.totals().unchecked, 1);
+        m.update_at(10, &[("aa".into(), main_at(10, 50))], T0 + 1);
+        let t = m.totals();
+        assert_eq!((t.found, t.in_chain, t.paid_units), (1, 1, 50));
+        assert_eq!(m.to_check(), ["aa"], "one confirmation: still open");
+        m.update_at(15, &[("aa".into(), main_at(10, 50))], T0 + 2);
+        assert!(m.to_check().is_empty(), "six deep: settled");
+        assert_eq!(m.totals(), t, "settling changes no total");
+        let shown = m.recent();
+        assert_eq!(shown[0].confirmations, Some(6));
+        assert!(shown[0].settled);
+    }
+
+    #[test]
+    fn a_block_reorganized_away_stops_paying_and_is_lost_once_old() {
+        let mut m = MinedBlocks::default();
+        m.found_at("bb".into(), T0);
+        m.update_at(3, &[("bb".into(), main_at(3, 50))], T0 + 1);
+        assert_eq!(m.totals().paid_units, 50);
+        let side = Some(NodeBlock {
+            height: 3,
+            main_chain: false,
+            paid_units: 50,
+        });
+        m.update_at(4, &[("bb".into(), side)], T0 + 2);
+        let t = m.totals();
+        assert_eq!((t.in_chain, t.lost, t.paid_units), (0, 1, 0));
+        assert_eq!(m.to_check(), ["bb"], "young: asked again");
+        let late = T0 + LOST_AFTER.as_millis() as u64;
+        m.update_at(9, &[("bb".into(), None)], late);
+        assert!(m.to_check().is_empty());
+        assert_eq!(m.totals().lost, 1);
+        assert_eq!(m.recent()[0].state, BlockState::Unknown);
+    }
+
+    #[test]
+    fn the_book_stays_bounded_and_counts_what_it_drops() {
+        let mut m = MinedBlocks::default();
+        for i in 0..MAX_OPEN + 5 {
+            m.found_at(format!("{i:064x}"), T0);
+        }
+        assert_eq!(m.to_check().len(), MAX_OPEN);
+        assert_eq!(m.recent().len(), RECENT_SHOWN);
+        let t = m.totals();
+        assert_eq!(
+            (t.found, t.unchecked),
+            (MAX_OPEN as u64 + 5, MAX_OPEN as u64 + 5)
+        );
+        assert_eq!(m.recent()[0].hash, format!("{:064x}", MAX_OPEN + 4));
+    }
+}
