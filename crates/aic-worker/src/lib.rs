@@ -14,6 +14,7 @@ pub mod bench;
 pub mod device;
 pub mod market;
 pub mod monitor;
+pub mod openapi;
 pub mod page;
 pub mod provider;
 pub mod sandbox;

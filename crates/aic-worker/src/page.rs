@@ -42,10 +42,15 @@ static ASSETS: &[(&str, &str, &str)] = &[
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// `GET /` and `GET /dashboard/{file}`.
+/// `GET /`, `GET /dashboard/{file}` and the API's description,
+/// `GET /api/v1/worker/openapi.json`.
 pub fn page_router() -> Router {
     Router::new()
         .route("/", get(|| async { serve("index.html") }))
+        .route(
+            "/api/v1/worker/openapi.json",
+            get(|| async { axum::Json(crate::openapi::document()) }),
+        )
         .route(
             "/dashboard/{*path}",
             get(|Path(path): Path<String>| async move { serve(&path) }),

@@ -18,7 +18,7 @@ fn coinbases_to(node_url: &str, address: &str) -> std::collections::BTreeMap<Str
     let mut before = String::new();
     loop {
         let page = get(&format!(
-            "{node_url}/api/v1/accounts/{address}/txs?limit=500{before}"
+            "{node_url}/api/v1/accounts/{address}/txs?limit=100{before}"
         ))
         .unwrap();
         for t in page["txs"].as_array().unwrap() {

@@ -163,6 +163,7 @@ function minedText(b, node) {
   return `${aic(b.paid_units)} AIC · ${plural(b.in_chain, "block")} in chain`;
 }
 
+const BLOCKS_SHOWN = 8;
 const BLOCK_STATES = { main: "ok", side: "job-failed", unknown: "job-failed", unchecked: "" };
 
 // The device's latest blocks; each links to the node's own explorer page for it.
@@ -170,7 +171,7 @@ function blocksTable(mined) {
   const link = (hash) => mined.node
     ? h("a", { href: `${mined.node}/#/block/${hash}`, rel: "noopener", class: "mono" }, short(hash, 10, 6))
     : h("span", { class: "mono" }, short(hash, 10, 6));
-  const rows = (mined.recent || []).map((b) => {
+  const rows = (mined.recent || []).slice(0, BLOCKS_SHOWN).map((b) => {
     const r = [b.height == null ? "—" : int(b.height), link(b.hash),
       h("span", { class: `badge ${BLOCK_STATES[b.state] ?? ""}` }, b.state),
       b.confirmations == null ? "—" : `${int(b.confirmations)}${b.settled ? " ✓" : ""}`,
@@ -183,8 +184,8 @@ function blocksTable(mined) {
   const note = mined.error ? h("p", { class: "empty" }, `The node did not answer: ${mined.error}`)
     : mined.node ? null
       : h("p", { class: "empty" }, "No node to ask what the chain paid (run the worker with --node URL).");
-  return h("div", { id: "mined-blocks" }, h("h3", {}, "Blocks found"), note,
-    table(cols, rows, "No block found yet: blocks are shares that also meet the network's target."));
+  return h("div", { id: "mined-blocks" }, h("p", { class: "board-note muted" }, "Latest blocks found"), note,
+    table(cols, rows, "No block found yet: blocks are shares that also meet the network's target.", { stack: true }));
 }
 
 function renderEarnings(e) {

@@ -142,6 +142,12 @@ impl Worker {
         if let Some(err) = e["mined_blocks"]["error"].as_str() {
             anyhow::bail!("the {} worker could not check its blocks: {err}", self.name);
         }
+        if let Some(err) = e["market_error"].as_str() {
+            anyhow::bail!(
+                "the {} worker could not read its market pay: {err}",
+                self.name
+            );
+        }
         let blocks = &e["devices"][0]["mining"]["blocks"];
         let units = |v: &Value| v.as_u64().unwrap_or(0);
         Ok(DeviceEarnings {
