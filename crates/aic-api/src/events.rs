@@ -1,17 +1,18 @@
 //! Bodies of the server-sent events at `GET /api/v1/events`.
 //!
 //! Every event has an SSE `event:` name and a JSON `data:` line: `hello` (first, once), `tip`
-//! ([`TipEvent`]), `tx` ([`crate::rest::Tx`], in the mempool), `mining` ([`MiningEvent`]) and
-//! `lagged` ([`LaggedEvent`]). Event names added later (market, devices) follow the same form;
-//! clients ignore names they do not know.
+//! ([`TipEvent`]), `tx` ([`crate::rest::Tx`], in the mempool), `mining` ([`MiningEvent`]),
+//! `providers` ([`ProvidersEvent`]) and `lagged` ([`LaggedEvent`]). Event names added later
+//! follow the same form; clients ignore names they do not know.
 
 use serde::{Deserialize, Serialize};
 
 use crate::explorer::BlockSummary;
+use crate::provider::ProviderList;
 use crate::stratum::WorkerStats;
 
 /// Event names a stream can be asked for with `?types=`.
-pub const EVENT_TYPES: &[&str] = &["tip", "tx", "mining"];
+pub const EVENT_TYPES: &[&str] = &["tip", "tx", "mining", "providers"];
 
 /// `hello`: sent first on every connection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,6 +51,22 @@ pub struct MiningEvent {
 impl MiningEvent {
     /// Most workers carried in one event; `GET /api/v1/mining/workers` has them all.
     pub const MAX_WORKERS: usize = 200;
+}
+
+/// `providers`: a worker announced itself or reported a job to this node, or one went offline
+/// (at most one a second): what `GET /api/v1/providers` answers then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProvidersEvent {
+    /// The providers held, by address (the first [`ProvidersEvent::MAX_PROVIDERS`]).
+    #[serde(flatten)]
+    pub list: ProviderList,
+    /// Providers held in all.
+    pub total: usize,
+}
+
+impl ProvidersEvent {
+    /// Most providers carried in one event; `GET /api/v1/providers` has them all.
+    pub const MAX_PROVIDERS: usize = 200;
 }
 
 /// `lagged`: this client fell behind and missed events; it should reload what it shows.

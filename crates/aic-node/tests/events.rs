@@ -71,7 +71,10 @@ fn events_follow_blocks_transactions_and_workers() {
     assert_eq!(name, "hello");
     assert_eq!(hello["network"], "devnet");
     assert_eq!(hello["height"], 0);
-    assert_eq!(hello["types"], serde_json::json!(["tip", "tx", "mining"]));
+    assert_eq!(
+        hello["types"],
+        serde_json::json!(["tip", "tx", "mining", "providers"])
+    );
     let mut only_tx = Stream::open(&n, "?types=tx");
     assert_eq!(
         only_tx.next().unwrap().1["types"],

@@ -1,8 +1,8 @@
 //! `GET /api/v1/events`: the node's changes as server-sent events, for the dashboard and any
 //! client that would otherwise poll.
 //!
-//! One hub task per router turns the node's [`Notice`]s and the Stratum statistics' changes
-//! into events, serialized once, and broadcasts them to every connected client. Each client
+//! One hub task per router turns the node's [`Notice`]s, the Stratum statistics' changes and
+//! the provider registry's (announcements, reports, a provider going offline) into events, serialized once, and broadcasts them to every connected client. Each client
 //! reads from a bounded buffer ([`CLIENT_BUFFER`] events): a client that falls further behind
 //! gets a `lagged` event saying how many it missed (and should reload what it shows) rather
 //! than making the node hold more. A comment line every [`KEEP_ALIVE`] keeps proxies from
@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use aic_api::events::{HelloEvent, LaggedEvent, MiningEvent, TipEvent, EVENT_TYPES};
+use aic_api::events::{
+    HelloEvent, LaggedEvent, MiningEvent, ProvidersEvent, TipEvent, EVENT_TYPES,
+};
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
@@ -27,6 +29,7 @@ use tokio::time::Instant;
 use crate::convert::tx_json;
 use crate::explorer::{summary_of, Params};
 use crate::handle::{NodeHandle, Notice};
+use crate::providers::{unix_ms, ProviderRegistry};
 use crate::rest::Failure;
 
 /// Events a client may fall behind by before it is told it lagged.
@@ -37,6 +40,8 @@ pub const MAX_SUBSCRIBERS: usize = 256;
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Least time between two `mining` events.
 const MINING_EVERY: Duration = Duration::from_secs(1);
+/// Least time between two `providers` events.
+const PROVIDERS_EVERY: Duration = Duration::from_secs(1);
 
 /// An event as sent: its name, sequence number and JSON body.
 #[derive(Debug)]
@@ -51,6 +56,7 @@ struct Published {
 #[derive(Debug)]
 pub(crate) struct Hub {
     handle: Arc<NodeHandle>,
+    providers: Arc<ProviderRegistry>,
     out: broadcast::Sender<Arc<Published>>,
     started: Once,
     subscribers: AtomicUsize,
@@ -68,9 +74,14 @@ impl Drop for Subscription {
 }
 
 impl Hub {
-    pub(crate) fn new(handle: Arc<NodeHandle>, max_subscribers: usize) -> Hub {
+    pub(crate) fn new(
+        handle: Arc<NodeHandle>,
+        providers: Arc<ProviderRegistry>,
+        max_subscribers: usize,
+    ) -> Hub {
         Hub {
             handle,
+            providers,
             out: broadcast::channel(CLIENT_BUFFER).0,
             started: Once::new(),
             subscribers: AtomicUsize::new(0),
@@ -120,6 +131,13 @@ impl Hub {
         let mut seq = 0u64;
         let mut mining_due: Option<Instant> = None;
         let mut last_mining = Instant::now() - MINING_EVERY;
+        let mut providers = self.providers.changes();
+        // What changed before the hub started is sent at once.
+        providers.mark_changed();
+        let mut providers_due: Option<Instant> = None;
+        let mut last_providers = Instant::now() - PROVIDERS_EVERY;
+        // When the next online provider goes offline unless it announces again.
+        let mut expiry_due = self.next_expiry();
         let closed = self.handle.closed();
         tokio::pin!(closed);
         loop {
@@ -154,9 +172,32 @@ impl Hub {
                     let workers = workers.into_iter().take(MiningEvent::MAX_WORKERS).collect();
                     self.publish(&mut seq, "mining", &MiningEvent { workers, total });
                 }
+                changed = providers.changed(), if providers_due.is_none() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    providers_due = Some((last_providers + PROVIDERS_EVERY).max(Instant::now()));
+                }
+                () = sleep_until(earliest(providers_due, expiry_due)) => {
+                    providers_due = None;
+                    last_providers = Instant::now();
+                    providers.borrow_and_update();
+                    let mut list = self.providers.list(false, unix_ms());
+                    let total = list.providers.len();
+                    list.providers.truncate(ProvidersEvent::MAX_PROVIDERS);
+                    self.publish(&mut seq, "providers", &ProvidersEvent { list, total });
+                    expiry_due = self.next_expiry();
+                }
             }
         }
         tracing::debug!(target: "rpc::events", "event hub stopped");
+    }
+
+    /// When the next online provider goes offline, just after its expiry.
+    fn next_expiry(&self) -> Option<Instant> {
+        let now_ms = unix_ms();
+        let at_ms = self.providers.next_expiry(now_ms)?;
+        Some(Instant::now() + Duration::from_millis(at_ms.saturating_sub(now_ms) + 1))
     }
 
     /// The event of a notice, read from the chain on a blocking thread; `None` when what it
@@ -185,6 +226,13 @@ impl Hub {
     }
 }
 
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 async fn sleep_until(due: Option<Instant>) {
     match due {
         Some(t) => tokio::time::sleep_until(t).await,
@@ -193,10 +241,10 @@ async fn sleep_until(due: Option<Instant>) {
 }
 
 /// The event-stream route, merged into [`crate::router`].
-pub(crate) fn router(handle: Arc<NodeHandle>) -> Router {
+pub(crate) fn router(handle: Arc<NodeHandle>, providers: Arc<ProviderRegistry>) -> Router {
     Router::new()
         .route("/api/v1/events", get(events))
-        .with_state(Arc::new(Hub::new(handle, MAX_SUBSCRIBERS)))
+        .with_state(Arc::new(Hub::new(handle, providers, MAX_SUBSCRIBERS)))
 }
 
 /// The event names asked for with `?types=a,b`: all of them by default.

@@ -13,7 +13,7 @@
 mod registry;
 mod routes;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod verify;
 
 use serde::{Deserialize, Serialize};

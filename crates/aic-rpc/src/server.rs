@@ -36,7 +36,7 @@ pub fn router(
 ) -> Router {
     let blob_routes =
         blobs.map(|store| crate::blobs::node_blob_router(store, auth.clone(), handle.clone()));
-    let events = crate::events::router(handle.clone());
+    let events = crate::events::router(handle.clone(), providers.clone());
     let state = AppState {
         handle,
         auth: Arc::new(auth),

@@ -41,6 +41,8 @@ const problems = [];
 // Requests of the worker's state endpoints: the page must get its state from the event stream.
 const polls = [];
 let streams = 0;
+// Requests of the node's provider list: the Devices page reads it once, then follows events.
+let providerLists = 0;
 const origin = new URL(BASE).origin;
 const nodeOrigin = new URL(NODE).origin;
 
@@ -62,6 +64,7 @@ async function open(options = {}) {
     if (!allowed) problems.push(`request outside the worker's or the node's API: ${r.url()}`);
     if (u.origin === origin && /^\/api\/v1\/worker\/(status|switcher|jobs)$/.test(u.pathname)) polls.push(u.pathname);
     if (u.origin === origin && u.pathname === "/api/v1/worker/events") streams++;
+    if (u.origin === nodeOrigin && u.pathname === "/api/v1/providers") providerLists++;
   });
   return page;
 }
@@ -134,6 +137,10 @@ try {
   check(await page.locator("section[data-provider] .badge.ok").count() >= 1, "the provider is online");
   const link = await page.locator("section[data-provider] a.worker-page").first().getAttribute("href");
   check(link === BASE, `it links the worker's page (${link})`);
+  // The worker's next heartbeat (or job report) reaches the page on the node's event stream.
+  const lists = providerLists;
+  await page.waitForFunction(() => Number(document.getElementById("providers").dataset.updates) >= 1, null, { timeout: 25_000 });
+  check(providerLists === lists, `the Devices page follows presence on the event stream, without polling (${providerLists - lists} more reads of /api/v1/providers)`);
   await shot(page, "devices");
   check(problems.length === 0, "no console errors and no request outside the worker's or the node's API" + (problems.length ? ":\n  " + problems.join("\n  ") : ""));
   log("all checks passed");

@@ -40,7 +40,7 @@ export class Events {
     this.state("connecting");
     this.source.onopen = () => this.state("live");
     this.source.onerror = () => this.state(this.source.readyState === 2 ? "down" : "connecting");
-    for (const type of ["hello", "tip", "tx", "mining", "lagged"]) {
+    for (const type of ["hello", "tip", "tx", "mining", "providers", "lagged"]) {
       this.source.addEventListener(type, (e) => {
         let data;
         try { data = JSON.parse(e.data); } catch { return; }

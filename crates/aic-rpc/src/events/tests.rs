@@ -15,6 +15,13 @@ fn handle(dir: &tempfile::TempDir) -> Arc<NodeHandle> {
     Arc::new(NodeHandle::new(chain, None))
 }
 
+fn registry() -> Arc<ProviderRegistry> {
+    Arc::new(ProviderRegistry::new(
+        aic_primitives::Network::Devnet,
+        crate::providers::ProviderConfig::default(),
+    ))
+}
+
 fn params(pairs: &[(&str, &str)]) -> Params {
     let map = pairs
         .iter()
@@ -37,7 +44,7 @@ fn event_types_default_to_all_and_refuse_unknown_names() {
 #[tokio::test]
 async fn subscribers_beyond_the_limit_get_503_and_places_come_back() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = Arc::new(Hub::new(handle(&dir), 2));
+    let hub = Arc::new(Hub::new(handle(&dir), registry(), 2));
     let a = hub.subscribe().unwrap();
     let b = hub.subscribe().unwrap();
     let refused = hub.subscribe().unwrap_err();
@@ -61,7 +68,7 @@ fn published(kind: &'static str, id: u64) -> Arc<Published> {
 #[tokio::test]
 async fn a_client_that_falls_behind_gets_lagged_then_the_newest_events() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = Arc::new(Hub::new(handle(&dir), 4));
+    let hub = Arc::new(Hub::new(handle(&dir), registry(), 4));
     let (sub, rx) = hub.subscribe().unwrap();
     let events = client_events(rx, sub, EVENT_TYPES.to_vec());
     tokio::pin!(events);
@@ -83,7 +90,7 @@ async fn a_client_that_falls_behind_gets_lagged_then_the_newest_events() {
 #[tokio::test]
 async fn a_client_gets_only_the_types_it_asked_for_and_lagged() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = Arc::new(Hub::new(handle(&dir), 4));
+    let hub = Arc::new(Hub::new(handle(&dir), registry(), 4));
     let (sub, rx) = hub.subscribe().unwrap();
     let events = client_events(rx, sub, vec!["tx"]);
     tokio::pin!(events);
@@ -102,5 +109,49 @@ async fn a_client_gets_only_the_types_it_asked_for_and_lagged() {
         .collect()
         .await;
     assert_eq!(got, vec![("tx", 2), ("lagged", 4), ("tx", 5)]);
+    hub.handle.close();
+}
+
+/// The next event, which must be a `providers` one within 5 s.
+async fn next_providers(
+    events: &mut (impl Stream<Item = Arc<Published>> + Unpin),
+) -> ProvidersEvent {
+    let p = tokio::time::timeout(Duration::from_secs(5), events.next())
+        .await
+        .expect("a providers event within 5 s")
+        .unwrap();
+    assert_eq!(p.kind, "providers");
+    serde_json::from_str(&p.data).unwrap()
+}
+
+#[tokio::test]
+async fn an_announcement_and_the_expiry_after_it_are_providers_events() {
+    let dir = tempfile::tempdir().unwrap();
+    // Offline 3 s after the last announcement.
+    let config = crate::providers::ProviderConfig {
+        heartbeat_interval_ms: 1000,
+        ..crate::providers::ProviderConfig::default()
+    };
+    let providers = Arc::new(ProviderRegistry::new(
+        aic_primitives::Network::Devnet,
+        config,
+    ));
+    let hub = Arc::new(Hub::new(handle(&dir), providers.clone(), 4));
+    let (sub, rx) = hub.subscribe().unwrap();
+    let events = client_events(rx, sub, vec!["providers"]);
+    tokio::pin!(events);
+    // The hub starts with what it holds: nobody yet.
+    assert_eq!(next_providers(&mut events).await.total, 0);
+    let now = unix_ms();
+    let a = crate::providers::tests::announcement(7, 1, now, 0);
+    let address = providers.announce(&a, now).unwrap().address;
+    let announced = next_providers(&mut events).await;
+    assert_eq!(announced.total, 1);
+    assert_eq!(announced.list.providers[0].address, address);
+    assert!(announced.list.providers[0].online, "{announced:?}");
+    // No announcement follows: the hub says so when the provider goes offline.
+    let expired = next_providers(&mut events).await;
+    assert!(!expired.list.providers[0].online, "{expired:?}");
+    assert!(expired.list.now_ms > now + 3000);
     hub.handle.close();
 }

@@ -48,6 +48,8 @@ pub struct ProviderRegistry {
     network: Network,
     config: ProviderConfig,
     inner: Mutex<Inner>,
+    /// Counts accepted announcements and reports, so that event streams wake on them.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// Size of a JSON value in canonical form, bytes.
@@ -62,7 +64,29 @@ impl ProviderRegistry {
             network,
             config,
             inner: Mutex::new(Inner::default()),
+            changes: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Subscribes to changes: the value counts accepted announcements and reports.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// When the next provider online at `now_ms` goes offline without another announcement,
+    /// Unix ms; `None` when none is online.
+    pub fn next_expiry(&self, now_ms: u64) -> Option<u64> {
+        let expiry = self.config.expiry_ms();
+        self.lock()
+            .entries
+            .values()
+            .map(|e| e.last_seen_ms.saturating_add(expiry))
+            .filter(|t| *t >= now_ms)
+            .min()
     }
 
     /// The limits and timing.
@@ -199,6 +223,7 @@ impl ProviderRegistry {
         e.last_seen_ms = now_ms;
         e.heartbeats += 1;
         e.seq = a.seq;
+        self.changed();
         Ok(AnnounceAccepted {
             address: address.to_bech32(self.network),
             seq: a.seq,
@@ -248,6 +273,7 @@ impl ProviderRegistry {
         e.reports.push_back((r.clone(), bytes));
         e.report_seq = Some(r.seq);
         inner.total_bytes += bytes;
+        self.changed();
         Ok(ReportAccepted {
             address: address.to_bech32(self.network),
             job_id: r.job_id.clone(),

@@ -8,7 +8,7 @@ use super::{ProviderConfig, ProviderError, ProviderRegistry};
 
 const T0: u64 = 1_800_000_000_000;
 
-fn announcement(i: u8, seq: u64, at_ms: u64, pad: usize) -> ProviderAnnouncement {
+pub(crate) fn announcement(i: u8, seq: u64, at_ms: u64, pad: usize) -> ProviderAnnouncement {
     let key = SecretKey::from_seed([i; 32]);
     let mut a = ProviderAnnouncement {
         version: 1,

@@ -1,7 +1,7 @@
 // Devices: every provider's announced devices (presence, soft state kept by this node), their
 // latest job reports, and their registration on chain; the live view of one machine is its
-// worker's own page (the announced endpoint). Reloads with each block and at the heartbeat
-// interval: presence is not on the event stream.
+// worker's own page (the announced endpoint). Presence and reports follow the event stream's
+// `providers` events, registrations each block; the page never polls.
 
 import { get } from "../api.js";
 import { card, fill, h, kv, panel, table } from "../dom.js";
@@ -51,22 +51,27 @@ function providerPanel(p, chain, reports) {
 
 export default async function devices(view, _params, ctx) {
   ctx.title("Devices");
-  const load = async () => {
-    const [list, chain] = await Promise.all([get("/providers"), get("/market/providers")]);
-    const reports = await Promise.all(list.providers.map((p) =>
-      get(`/providers/${p.address}/reports`).then((r) => r.reports).catch(() => [])));
-    return { list, chain, reports };
-  };
-  const first = await load();
+  // Reports are read again only for a provider whose report count moved.
+  const reportsOf = new Map();
+  const readReports = (providers) => Promise.all(providers.map(async (p) => {
+    const known = reportsOf.get(p.address);
+    if (!known || known.count !== p.reports) {
+      const reports = await get(`/providers/${p.address}/reports`).then((r) => r.reports).catch(() => []);
+      reportsOf.set(p.address, { count: p.reports, reports });
+    }
+    return reportsOf.get(p.address).reports;
+  }));
+  let [list, chain] = await Promise.all([get("/providers"), get("/market/providers")]);
+  let reports = await readReports(list.providers);
   if (!ctx.alive()) return;
   const cards = h("div", {});
-  const box = h("div", { id: "providers", class: "grid stack" });
+  const box = h("div", { id: "providers", class: "grid stack", "data-updates": "0" });
   fill(view, h("h1", {}, "Devices", h("small", {}, "what workers announce to this node")), cards, box);
-  const draw = ({ list, chain, reports }) => {
+  const draw = () => {
     const registered = new Map(chain.map((p) => [p.address, p]));
     const online = list.providers.filter((p) => p.online);
     fill(cards, h("div", { class: "grid cards" },
-      card("Providers online", int(online.length), `${int(list.providers.length)} seen`, "online-count"),
+      card("Providers online", int(online.length), `${int(list.total ?? list.providers.length)} seen`, "online-count"),
       card("Devices online", int(online.reduce((n, p) => n + (p.devices?.length || 0), 0)), "announced"),
       card("Registered", int(chain.length), "on chain, with a stake")));
     fill(box, list.providers.length
@@ -74,13 +79,30 @@ export default async function devices(view, _params, ctx) {
       : panel("No worker yet", null, h("p", { class: "empty" }, "Workers appear here when they run with ",
         h("code", {}, "aic worker run --node URL"), ".")));
   };
-  draw(first);
-  const reload = async () => {
-    const fresh = await load();
-    if (ctx.alive()) draw(fresh);
-  };
-  ctx.onBlocks(reload);
-  const timer = setInterval(() => reload().catch((e) => console.warn("reload failed:", e.message)),
-    first.list.heartbeat_interval_ms || 10_000);
-  return () => clearInterval(timer);
+  draw();
+  // Presence comes on the event stream (each announcement, report, and a provider going
+  // offline); registrations and stakes change with blocks.
+  ctx.on("providers", async (ev) => {
+    const fresh = await readReports(ev.providers);
+    if (!ctx.alive()) return;
+    list = ev;
+    reports = fresh;
+    box.dataset.updates = String(Number(box.dataset.updates) + 1);
+    draw();
+  });
+  // After a dropped stream or a lag, what was missed is read again.
+  ctx.on("resync", async () => {
+    const fresh = await get("/providers");
+    const freshReports = await readReports(fresh.providers);
+    if (!ctx.alive()) return;
+    list = fresh;
+    reports = freshReports;
+    draw();
+  });
+  ctx.onBlocks(async () => {
+    const fresh = await get("/market/providers");
+    if (!ctx.alive()) return;
+    chain = fresh;
+    draw();
+  });
 }
