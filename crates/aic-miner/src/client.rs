@@ -245,7 +245,9 @@ struct Totals {
 struct Jobs {
     /// Generation, job id, the job's network target.
     by_generation: Vec<(u64, String, [u8; 32])>,
-    /// Generation of the last clean job: shares of earlier ones are stale, not sent.
+    /// Shares of generations before this one are stale and not sent: those before the last
+    /// clean job, and those of a job one of whose shares was a block (the block moves the
+    /// chain on, so the pool would only call the rest stale).
     clean_from: u64,
     /// Submissions in flight whose share is a block: request id to block hash (display
     /// order hex). The pool's answer takes them out.
@@ -444,6 +446,7 @@ fn share_sender(
                 let mut display = share.hash;
                 display.reverse();
                 j.blocks.insert(id, hex::encode(display));
+                j.clean_from = j.clean_from.max(share.generation + 1);
             }
             job
         };
@@ -507,6 +510,78 @@ pub fn work_from_notify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    fn share(generation: u64, nonce: u32) -> Share {
+        Share {
+            generation,
+            extranonce2: vec![0; 4],
+            ntime: 0,
+            version: 0x2000_0000,
+            nonce,
+            hash: [0x11; 32],
+        }
+    }
+
+    /// The lines `send` writes to a real loopback socket for `shares`, with one job of
+    /// generation 0 whose network target is `network_target`; and the blocks still awaiting
+    /// the pool's answer.
+    fn sent(network_target: [u8; 32], shares: &[Share]) -> (Vec<Value>, usize) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let jobs = Arc::new(Mutex::new(Jobs {
+            by_generation: vec![(0, "j0".to_owned(), network_target)],
+            ..Jobs::default()
+        }));
+        let send = share_sender(
+            Arc::new(Mutex::new(client)),
+            jobs.clone(),
+            Arc::new(AtomicU64::new(100)),
+            Arc::new(Totals::default()),
+            "user".to_owned(),
+        );
+        for s in shares {
+            send(s.clone());
+        }
+        drop(send);
+        let mut text = String::new();
+        server
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = server.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            text.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+        }
+        let lines = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let blocks = jobs.lock().unwrap().blocks.len();
+        (lines, blocks)
+    }
+
+    #[test]
+    fn a_share_that_is_a_block_is_marked_and_ends_its_job() {
+        // Every hash meets this network target: the first share is a block, and the job's
+        // later shares would only be stale.
+        let (lines, blocks) = sent([0xff; 32], &[share(0, 1), share(0, 2)]);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["method"], "mining.submit");
+        assert_eq!(lines[0]["params"][4], "00000001", "the block itself goes");
+        assert_eq!(blocks, 1, "the block awaits the pool's answer");
+    }
+
+    #[test]
+    fn shares_that_are_no_block_all_go_and_none_is_marked() {
+        let (lines, blocks) = sent([0; 32], &[share(0, 1), share(0, 2)]);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(blocks, 0);
+    }
 
     #[test]
     fn difficulty_one_is_bitcoins_diff1_target() {

@@ -458,12 +458,28 @@ fn serve(
     }
     if let Some(agent) = agent {
         let pool = agent.pool_status();
+        let mined = agent.mined_blocks();
         let report = agent.stop();
+        // The blocks found, checked with the node one last time.
+        let checked = mined_chain.as_ref().map(|(node, address)| {
+            let hashes = mined.lock().unwrap_or_else(|p| p.into_inner()).to_check();
+            aic_worker::agent::ask_node(node, address, hashes).map(|(tip, answers)| {
+                mined
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .update(tip, &answers)
+            })
+        });
+        if let Some(Err(e)) = &checked {
+            eprintln!("worker: could not check the blocks found with the node: {e}");
+        }
+        let blocks = mined.lock().unwrap_or_else(|p| p.into_inner()).totals();
         let usage = report.timeline.usage();
         let summary = json!({
             "hashes": report.hashes,
             "shares": report.shares,
             "pool": pool,
+            "blocks": blocks,
             "switches": report.switches.len(),
             "useful_fraction": usage.useful_fraction(),
             "mining_s": usage.mining.as_secs_f64(),
@@ -480,6 +496,16 @@ fn serve(
                 report.switches.len(),
                 100.0 * usage.useful_fraction()
             );
+            let paid = if mined_chain.is_some() {
+                format!(
+                    "{} in the chain paying {} AIC",
+                    blocks.in_chain,
+                    aic_primitives::Amount::from_units(blocks.paid_units)
+                )
+            } else {
+                "not checked: no node (--node)".to_owned()
+            };
+            eprintln!("worker: {} blocks found, {paid}", blocks.found);
         }
     }
     monitor.stop();

@@ -8,7 +8,7 @@
 //! off the main chain or unknown to the node, once it is [`LOST_AFTER`] old; settled blocks are
 //! folded into totals, so the book stays small however long the device mines.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -144,14 +144,13 @@ impl MinedBlocks {
     }
 
     fn update_at(&mut self, tip: u64, answers: &[(String, Option<NodeBlock>)], now: u64) {
-        for (hash, answer) in answers {
-            for b in self
-                .open
-                .iter_mut()
-                .chain(self.recent.iter_mut())
-                .filter(|b| &b.hash == hash)
-            {
-                apply(b, tip, answer.as_ref(), now);
+        let answers: HashMap<&str, Option<&NodeBlock>> = answers
+            .iter()
+            .map(|(hash, answer)| (hash.as_str(), answer.as_ref()))
+            .collect();
+        for b in self.open.iter_mut().chain(self.recent.iter_mut()) {
+            if let Some(answer) = answers.get(b.hash.as_str()) {
+                apply(b, tip, *answer, now);
             }
         }
         let mut open = VecDeque::with_capacity(self.open.len());
