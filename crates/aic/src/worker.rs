@@ -82,7 +82,7 @@ pub(crate) fn run(cmd: WorkerCommand) -> Result<()> {
             // The market agent's node is the worker's node unless --node names another.
             let node = node.or_else(|| cfg.market.enabled.then(|| cfg.market.node.clone()));
             let provider = match node {
-                Some(url) => Some(provider_client(&url, &data_dir, &network)?),
+                Some(url) => Some((provider_client(&url, &data_dir, &network)?, data_dir)),
                 None => None,
             };
             let network: aic_primitives::Network = network
@@ -204,6 +204,7 @@ fn start_agent(
     job_socket: Option<&Path>,
     monitor: &Monitor,
     device: &str,
+    book: Option<PathBuf>,
 ) -> Result<Option<Agent>> {
     if cfg.mining.pools.is_empty() {
         if job_socket.is_none() {
@@ -223,8 +224,24 @@ fn start_agent(
         batch,
         monitor.handle(),
         device.to_owned(),
+        book,
     )?;
     Ok(Some(agent))
+}
+
+/// The file name of the book of blocks mined as pool user `user` (`ADDRESS[.worker]`).
+fn mined_book_name(user: &str) -> String {
+    let safe: String = user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("mined-{safe}.json")
 }
 
 /// The worker's identity (made on first use) and its client for `node`.
@@ -284,10 +301,16 @@ fn serve(
     seconds: Option<u64>,
     mut cfg: WorkerConfig,
     job_socket: Option<PathBuf>,
-    provider: Option<ProviderClient>,
+    provider: Option<(ProviderClient, PathBuf)>,
     network: aic_primitives::Network,
     json: bool,
 ) -> Result<()> {
+    // With a node, the worker's directory also keeps the book of the blocks mined for each
+    // pool user (the node says what they earned).
+    let (provider, data_dir) = provider.unzip();
+    let mined_book = data_dir
+        .filter(|_| !cfg.mining.user.is_empty())
+        .map(|d| d.join(mined_book_name(&cfg.mining.user)));
     let found = device::discover();
     let heartbeat = provider.as_ref().map(|client| {
         eprintln!(
@@ -327,7 +350,13 @@ fn serve(
         (None, Some(d)) => Some(d.join("worker.sock")),
         (None, None) => None,
     };
-    let agent = start_agent(&mut cfg, job_socket.as_deref(), &monitor, &cpu)?;
+    let agent = start_agent(
+        &mut cfg,
+        job_socket.as_deref(),
+        &monitor,
+        &cpu,
+        mined_book.clone(),
+    )?;
     let _listener = match (&agent, &job_socket) {
         (Some(a), Some(path)) => {
             let _ = std::fs::remove_file(path);
@@ -460,18 +489,19 @@ fn serve(
         let pool = agent.pool_status();
         let mined = agent.mined_blocks();
         let report = agent.stop();
-        // The blocks found, checked with the node one last time.
+        // The blocks found, checked with the node one last time, and the book saved.
         let checked = mined_chain.as_ref().map(|(node, address)| {
             let hashes = mined.lock().unwrap_or_else(|p| p.into_inner()).to_check();
-            aic_worker::agent::ask_node(node, address, hashes).map(|(tip, answers)| {
-                mined
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .update(tip, &answers)
-            })
+            aic_worker::agent::ask_node(node, address, hashes)
+                .map(|a| a.apply(&mut mined.lock().unwrap_or_else(|p| p.into_inner())))
         });
         if let Some(Err(e)) = &checked {
             eprintln!("worker: could not check the blocks found with the node: {e}");
+        }
+        if let Some(path) = &mined_book {
+            if let Err(e) = mined.lock().unwrap_or_else(|p| p.into_inner()).save(path) {
+                eprintln!("worker: saving the blocks found: {e}");
+            }
         }
         let blocks = mined.lock().unwrap_or_else(|p| p.into_inner()).totals();
         let usage = report.timeline.usage();

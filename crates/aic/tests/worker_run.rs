@@ -45,29 +45,32 @@ fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
     wait_for("the node", || get(&format!("{node_url}/api/v1/status")));
     let worker_url = format!("http://127.0.0.1:{listen}");
     let user = format!("{address}.rig1");
-    let _worker = spawn(
-        dir,
-        &[
-            "worker",
-            "run",
-            "--listen",
-            &format!("127.0.0.1:{listen}"),
-            "--pool",
-            &format!("stratum+tcp://127.0.0.1:{stratum}"),
-            "--user",
-            &user,
-            "--threads",
-            "1",
-            "--switching",
-            "--no-owner-activity",
-            "--node",
-            &node_url,
-            "--data-dir",
-            "worker",
-            "--seconds",
-            "120",
-        ],
-    );
+    let start_worker = |listen: u16, pool: u16| {
+        spawn(
+            dir,
+            &[
+                "worker",
+                "run",
+                "--listen",
+                &format!("127.0.0.1:{listen}"),
+                "--pool",
+                &format!("stratum+tcp://127.0.0.1:{pool}"),
+                "--user",
+                &user,
+                "--threads",
+                "1",
+                "--switching",
+                "--no-owner-activity",
+                "--node",
+                &node_url,
+                "--data-dir",
+                "worker",
+                "--seconds",
+                "120",
+            ],
+        )
+    };
+    let worker = start_worker(listen, stratum);
     let switcher = format!("{worker_url}/api/v1/worker/switcher");
     // The pool's shares are accepted and the node counts them for this worker.
     wait_for("shares accepted by the node's pool", || {
@@ -179,4 +182,33 @@ fn the_worker_mines_through_the_nodes_pool_and_obeys_pause_and_resume() {
             .filter(|s| s["latest"]["devices"][0]["task"] == "mining")
     });
     assert_eq!(status["tasks"].as_object().unwrap().len(), 1);
+
+    // Paused again and killed (a crash, no clean exit) once its book has been saved, then
+    // started again on the same directory with a pool that is not there: it mines nothing
+    // new, and still knows every block its device found, as the chain does.
+    common::ok(dir, &["worker", "pause", "--worker", &worker_url]);
+    std::thread::sleep(Duration::from_millis(500));
+    let before = get(&format!("{worker_url}/api/v1/worker/earnings")).unwrap();
+    std::thread::sleep(Duration::from_millis(2_500)); // the book is saved every 2 s
+    drop(worker);
+    assert!(dir
+        .join("worker")
+        .join(format!("mined-{user}.json"))
+        .exists());
+    let (listen, dead) = (free_port(), free_port());
+    let _again = start_worker(listen, dead);
+    let after = wait_for("the restarted worker's earnings", || {
+        get(&format!("http://127.0.0.1:{listen}/api/v1/worker/earnings"))
+    });
+    let blocks = &after["devices"][0]["mining"]["blocks"];
+    assert_eq!(
+        blocks, &before["devices"][0]["mining"]["blocks"],
+        "{before}\n{after}"
+    );
+    let coinbases = coinbases_to(&node_url, &address);
+    assert_eq!(blocks["in_chain"].as_u64(), Some(coinbases.len() as u64));
+    assert_eq!(
+        blocks["paid_units"].as_i64(),
+        Some(coinbases.values().sum::<i64>())
+    );
 }

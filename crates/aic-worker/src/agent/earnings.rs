@@ -77,12 +77,8 @@ fn check_blocks(s: &EarningsState) -> Option<String> {
         return None;
     }
     match ask_node(node, address, hashes) {
-        Ok((tip, answers)) => {
-            s.sources
-                .mined
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .update(tip, &answers);
+        Ok(answer) => {
+            answer.apply(&mut s.sources.mined.lock().unwrap_or_else(|p| p.into_inner()));
             None
         }
         Err(e) => Some(e.to_string()),

@@ -7,11 +7,18 @@
 //! settled. A block settles once it is [`FINAL_CONFIRMATIONS`] deep in the main chain, or,
 //! off the main chain or unknown to the node, once it is [`LOST_AFTER`] old; settled blocks are
 //! folded into totals, so the book stays small however long the device mines.
+//!
+//! The book is kept in a file ([`MinedBlocks::load`], [`MinedBlocks::save`]: written whole to a
+//! temporary file and renamed over the old one, so a crash leaves one or the other), so what a
+//! device earned survives a restart of its worker. It names the chain its blocks are on (the
+//! node's genesis block): pointed at another chain, the worker starts a new book.
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::market::{MarketError, NodeApi};
 
@@ -26,7 +33,7 @@ pub const RECENT_SHOWN: usize = 20;
 pub const MAX_OPEN: usize = 2048;
 
 /// Where a found block stands, as the node last said.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BlockState {
     /// Not asked about yet, or the node could not be asked.
@@ -40,7 +47,7 @@ pub enum BlockState {
 }
 
 /// One block the device found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinedBlock {
     /// Block hash, display order hex.
     pub hash: String,
@@ -59,7 +66,7 @@ pub struct MinedBlock {
 }
 
 /// Totals over every block found, settled or not.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinedTotals {
     /// Blocks found (shares that met the network target and the pool accepted).
     pub found: u64,
@@ -74,12 +81,41 @@ pub struct MinedTotals {
 }
 
 /// The device's blocks: the unsettled ones, the settled totals and the most recent few.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MinedBlocks {
+    /// The hash of the genesis block of the chain the blocks are on, once a node said it.
+    chain: Option<String>,
     open: VecDeque<MinedBlock>,
     /// Totals of the blocks folded out of `open`.
     settled: MinedTotals,
     recent: VecDeque<MinedBlock>,
+    /// Changed since it was last saved.
+    #[serde(skip)]
+    dirty: bool,
+    /// When it was loaded, Unix ms: the blocks found since are this run's.
+    #[serde(skip)]
+    opened_ms: u64,
+}
+
+/// Why the book could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum MinedBookError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a book (remove it to start a new one).
+    #[error("{path} is not a book of mined blocks ({source}); remove it to start a new one")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// Why.
+        source: serde_json::Error,
+    },
 }
 
 fn now_ms() -> u64 {
@@ -89,6 +125,53 @@ fn now_ms() -> u64 {
 }
 
 impl MinedBlocks {
+    /// The book in `path`; a new one if there is no such file.
+    pub fn load(path: &Path) -> Result<MinedBlocks, MinedBookError> {
+        let name = || path.display().to_string();
+        let mut book: MinedBlocks = match std::fs::read(path) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|source| MinedBookError::Malformed {
+                    path: name(),
+                    source,
+                })?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => MinedBlocks::default(),
+            Err(source) => {
+                return Err(MinedBookError::Io {
+                    path: name(),
+                    source,
+                })
+            }
+        };
+        book.opened_ms = now_ms();
+        Ok(book)
+    }
+
+    /// Writes the book to `path` if it changed since it was last saved: whole, to a
+    /// temporary file beside it, synced, then renamed over the old one.
+    pub fn save(&mut self, path: &Path) -> Result<(), MinedBookError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let io = |source| MinedBookError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let tmp = path.with_extension("json.tmp");
+        let bytes = serde_json::to_vec(self).map_err(|e| io(std::io::Error::other(e)))?;
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(&bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Whether it changed since it was last saved.
+    pub fn dirty(&self) -> bool {
+        self.dirty
+    }
+
     /// Records block `hash` (display order hex), accepted by the pool now.
     pub fn found(&mut self, hash: String) {
         self.found_at(hash, now_ms());
@@ -104,6 +187,7 @@ impl MinedBlocks {
             paid_units: 0,
             settled: false,
         };
+        self.dirty = true;
         self.recent.push_back(block.clone());
         if self.recent.len() > RECENT_SHOWN {
             self.recent.pop_front();
@@ -143,7 +227,35 @@ impl MinedBlocks {
         self.update_at(tip, answers, now_ms());
     }
 
+    /// Says which chain the node is on (its genesis block's hash). A book of another chain
+    /// is closed: its blocks are not this chain's, and only those found since the book was
+    /// loaded (this run of the worker, which mines through this node's pool) are kept.
+    pub fn on_chain(&mut self, genesis: &str) {
+        self.on_chain_since(genesis, self.opened_ms);
+    }
+
+    fn on_chain_since(&mut self, genesis: &str, since_ms: u64) {
+        match &self.chain {
+            Some(c) if c == genesis => {}
+            Some(_) => {
+                let keep = |b: &MinedBlock| b.found_unix_ms >= since_ms;
+                self.open.retain(keep);
+                self.recent.retain(keep);
+                self.settled = MinedTotals::default();
+                self.chain = Some(genesis.to_owned());
+                self.dirty = true;
+            }
+            None => {
+                self.chain = Some(genesis.to_owned());
+                self.dirty = true;
+            }
+        }
+    }
+
     fn update_at(&mut self, tip: u64, answers: &[(String, Option<NodeBlock>)], now: u64) {
+        if !answers.is_empty() {
+            self.dirty = true;
+        }
         let answers: HashMap<&str, Option<&NodeBlock>> = answers
             .iter()
             .map(|(hash, answer)| (hash.as_str(), answer.as_ref()))
@@ -219,13 +331,39 @@ fn add(t: &mut MinedTotals, b: &MinedBlock) {
 /// The node's answer about each block asked of it (`None`: unknown to it).
 pub type Answers = Vec<(String, Option<NodeBlock>)>;
 
-/// Asks `node` about `hashes` for payout `address`: its tip height and, per block, what it
-/// holds.
+/// What the node says: its genesis block's hash, its tip height, and what it holds of each
+/// block asked about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeAnswer {
+    /// The genesis block's hash (display order hex).
+    pub genesis: String,
+    /// Tip height.
+    pub tip: u64,
+    /// Per block asked about.
+    pub answers: Answers,
+}
+
+impl NodeAnswer {
+    /// Takes the answer into `book`.
+    pub fn apply(&self, book: &mut MinedBlocks) {
+        book.on_chain(&self.genesis);
+        book.update(self.tip, &self.answers);
+    }
+}
+
+/// Asks `node` about `hashes` for payout `address`.
 pub fn ask_node(
     node: &NodeApi,
     address: &str,
     hashes: Vec<String>,
-) -> Result<(u64, Answers), MarketError> {
+) -> Result<NodeAnswer, MarketError> {
+    let genesis = node
+        .block("0")?
+        .ok_or_else(|| MarketError::Node {
+            url: format!("{}/api/v1/blocks/0", node.base()),
+            message: "the node has no genesis block".into(),
+        })?
+        .hash;
     let tip = node.status()?.height;
     let mut answers = Vec::with_capacity(hashes.len());
     for hash in hashes {
@@ -246,7 +384,11 @@ pub fn ask_node(
         });
         answers.push((hash, block));
     }
-    Ok((tip, answers))
+    Ok(NodeAnswer {
+        genesis,
+        tip,
+        answers,
+    })
 }
 
 #[cfg(test)]
@@ -300,6 +442,36 @@ mod tests {
         assert!(m.to_check().is_empty());
         assert_eq!(m.totals().lost, 1);
         assert_eq!(m.recent()[0].state, BlockState::Unknown);
+    }
+
+    #[test]
+    fn the_book_survives_a_restart_and_a_new_chain_starts_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mined.json");
+        let mut m = MinedBlocks::load(&path).unwrap();
+        m.on_chain_since("g1", 0);
+        m.found_at("aa".into(), T0);
+        m.update_at(20, &[("aa".into(), main_at(10, 50))], T0 + 1);
+        m.found_at("bb".into(), T0 + 2);
+        m.save(&path).unwrap();
+        assert!(!m.dirty());
+        let mut back = MinedBlocks::load(&path).unwrap();
+        assert_eq!(back.totals(), m.totals());
+        assert_eq!(back.recent(), m.recent());
+        assert_eq!(back.to_check(), ["bb"]);
+        // The same chain: the book goes on.
+        back.on_chain_since("g1", T0 + 100);
+        assert_eq!(back.totals().paid_units, 50);
+        // Another chain (a new devnet): only what this run found stays.
+        back.found_at("cc".into(), T0 + 200);
+        back.on_chain_since("g2", T0 + 100);
+        assert_eq!(back.to_check(), ["cc"]);
+        let t = back.totals();
+        assert_eq!((t.found, t.paid_units), (1, 0));
+        // A file that is no book is refused, not overwritten.
+        std::fs::write(&path, b"{not json").unwrap();
+        let e = MinedBlocks::load(&path).unwrap_err();
+        assert!(e.to_string().contains("remove it"), "{e}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! feeds, a watcher that tells the monitor who holds the device and feeds the owner's load to
 //! the switcher, and the pool's live status.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -14,7 +15,7 @@ use aic_miner::{
 use serde::Serialize;
 
 use super::config::WorkerConfig;
-use super::mined::MinedBlocks;
+use super::mined::{MinedBlocks, MinedBookError};
 use crate::monitor::{MonitorHandle, OwnerLoad, Task as MonitorTask};
 use crate::switcher::{Policy, SwitchReport, Switcher, SwitcherHandle, Task};
 
@@ -22,6 +23,8 @@ use crate::switcher::{Policy, SwitchReport, Switcher, SwitcherHandle, Task};
 const WATCH_TICK: Duration = Duration::from_millis(100);
 /// How often the owner's load is sampled.
 const LOAD_EVERY: Duration = Duration::from_secs(1);
+/// How often the book of mined blocks is saved when it changed.
+const BOOK_EVERY: Duration = Duration::from_secs(2);
 
 /// What the agent's pool client last saw.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -55,6 +58,9 @@ pub enum AgentError {
     /// A thread could not be spawned.
     #[error("starting a thread: {0}")]
     Thread(#[from] std::io::Error),
+    /// The book of mined blocks could not be read.
+    #[error("the book of mined blocks: {0}")]
+    MinedBook(#[from] MinedBookError),
 }
 
 /// The device-side agent: switcher, miner, pool client and watcher.
@@ -66,8 +72,10 @@ pub struct Agent {
     stop: Arc<AtomicBool>,
     pool: Option<JoinHandle<ClientStats>>,
     watch: Option<JoinHandle<()>>,
+    book: Option<JoinHandle<()>>,
     pool_status: Arc<Mutex<PoolStatus>>,
     mined: Arc<Mutex<MinedBlocks>>,
+    book_path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -91,13 +99,16 @@ fn monitor_task(task: Task) -> MonitorTask {
 impl Agent {
     /// Starts the agent for the CPU device `device_id` of `monitor`: the miner's threads
     /// (`config.mining.threads`, default all) on `kernel` in batches of `batch` nonces, driven
-    /// by `config.switcher`, fed by the pools of `config.mining`.
+    /// by `config.switcher`, fed by the pools of `config.mining`. The blocks it finds are
+    /// kept in the book at `book` (read at start, saved every [`BOOK_EVERY`] while it
+    /// changes), where given.
     pub fn start(
         config: &WorkerConfig,
         kernel: Arc<dyn Kernel>,
         batch: u32,
         monitor: MonitorHandle,
         device_id: String,
+        book: Option<PathBuf>,
     ) -> Result<Self, AgentError> {
         let policy = config.switcher;
         let mines = policy.mines();
@@ -118,7 +129,10 @@ impl Agent {
         let handle = switcher.handle();
         let stop = Arc::new(AtomicBool::new(false));
         let pool_status = Arc::new(Mutex::new(PoolStatus::default()));
-        let mined = Arc::new(Mutex::new(MinedBlocks::default()));
+        let mined = Arc::new(Mutex::new(match &book {
+            Some(path) => MinedBlocks::load(path)?,
+            None => MinedBlocks::default(),
+        }));
         let pool = if config.mining.pools.is_empty() {
             None
         } else {
@@ -152,6 +166,17 @@ impl Agent {
                     .spawn(move || watch(&handle, &monitor, &device_id, &stop))?,
             )
         };
+        let book_thread = match &book {
+            Some(path) => {
+                let (mined, stop, path) = (Arc::clone(&mined), Arc::clone(&stop), path.clone());
+                Some(
+                    std::thread::Builder::new()
+                        .name("aic-book".into())
+                        .spawn(move || keep_book(&mined, &path, &stop))?,
+                )
+            }
+            None => None,
+        };
         Ok(Self {
             switcher: Some(switcher),
             handle,
@@ -162,6 +187,8 @@ impl Agent {
             watch,
             pool_status,
             mined,
+            book: book_thread,
+            book_path: book,
         })
     }
 
@@ -193,7 +220,21 @@ impl Agent {
         Arc::clone(&self.mined)
     }
 
-    /// Stops the pool client, the watcher and the miner; what the switcher did.
+    /// Saves the book of mined blocks now, if it has a file and changed.
+    pub fn save_mined_blocks(&self) -> Result<(), MinedBookError> {
+        match &self.book_path {
+            Some(path) => self
+                .mined
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .save(path),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the pool client, the watcher and the miner; what the switcher did. The book of
+    /// mined blocks is saved a last time (call [`Self::save_mined_blocks`] first to see an
+    /// error).
     pub fn stop(mut self) -> SwitchReport {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.pool.take() {
@@ -202,6 +243,10 @@ impl Agent {
         if let Some(t) = self.watch.take() {
             let _ = t.join();
         }
+        if let Some(t) = self.book.take() {
+            let _ = t.join();
+        }
+        let _ = self.save_mined_blocks();
         self.switcher
             .take()
             .expect("stop consumes the agent once")
@@ -238,6 +283,22 @@ fn record(status: &Mutex<PoolStatus>, mined: &Mutex<MinedBlocks>, event: ClientE
             s.authorized = false;
             s.last_error = Some(reason);
         }
+    }
+}
+
+/// Saves the book at `path` every [`BOOK_EVERY`] while it changes, until `stop`. A save that
+/// fails is tried again at the next.
+fn keep_book(mined: &Mutex<MinedBlocks>, path: &Path, stop: &AtomicBool) {
+    let mut next = Instant::now() + BOOK_EVERY;
+    while !stop.load(Ordering::SeqCst) {
+        if Instant::now() >= next {
+            next += BOOK_EVERY;
+            let mut book = mined.lock().unwrap_or_else(|p| p.into_inner());
+            if book.dirty() {
+                let _ = book.save(path);
+            }
+        }
+        std::thread::sleep(WATCH_TICK);
     }
 }
 
