@@ -490,11 +490,9 @@ fn serve(
         let mined = agent.mined_blocks();
         let report = agent.stop();
         // The blocks found, checked with the node one last time, and the book saved.
-        let checked = mined_chain.as_ref().map(|(node, address)| {
-            let hashes = mined.lock().unwrap_or_else(|p| p.into_inner()).to_check();
-            aic_worker::agent::ask_node(node, address, hashes)
-                .map(|a| a.apply(&mut mined.lock().unwrap_or_else(|p| p.into_inner())))
-        });
+        let checked = mined_chain
+            .as_ref()
+            .map(|(node, address)| aic_worker::agent::check_with_node(&mined, node, address));
         if let Some(Err(e)) = &checked {
             eprintln!("worker: could not check the blocks found with the node: {e}");
         }

@@ -83,24 +83,6 @@ impl Node {
     }
 }
 
-fn wallet(dir: &Path, name: &str) -> String {
-    json(
-        dir,
-        &[
-            "wallet",
-            "new",
-            "--network",
-            "devnet",
-            "--wallet",
-            name,
-            "--json",
-        ],
-    )["address"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// Every node's tip, once all five agree.
 fn converged(nodes: &[Node]) -> Option<(u64, String)> {
     let first = nodes[0].tip()?;
@@ -133,9 +115,12 @@ fn five_node_processes_partition_mine_apart_heal_and_keep_one_spend() {
 }
 
 fn scenario(root: &Path) {
-    let spender = wallet(root, "spender.key");
-    let other = wallet(root, "miner1.key");
-    let (to_a, to_b) = (wallet(root, "a.key"), wallet(root, "b.key"));
+    let spender = common::new_wallet(root, "spender.key");
+    let other = common::new_wallet(root, "miner1.key");
+    let (to_a, to_b) = (
+        common::new_wallet(root, "a.key"),
+        common::new_wallet(root, "b.key"),
+    );
 
     // Start the five, each dialling the ones before it; 0 pays the spender, 1 another wallet.
     let mut nodes: Vec<Node> = Vec::new();

@@ -19,7 +19,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::mined::{ask_node, MinedBlocks};
+use super::mined::{check_with_node, MinedBlocks};
 use super::run::PoolStatus;
 use super::runner::{JobStatus, RunnerControl};
 use crate::market::{market_earnings, NodeApi};
@@ -67,22 +67,9 @@ struct EarningsState {
 fn check_blocks(s: &EarningsState) -> Option<String> {
     let (node, address) = s.sources.chain.as_ref()?;
     let _one_at_a_time = s.checking.lock().unwrap_or_else(|p| p.into_inner());
-    let hashes = s
-        .sources
-        .mined
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .to_check();
-    if hashes.is_empty() {
-        return None;
-    }
-    match ask_node(node, address, hashes) {
-        Ok(answer) => {
-            answer.apply(&mut s.sources.mined.lock().unwrap_or_else(|p| p.into_inner()));
-            None
-        }
-        Err(e) => Some(e.to_string()),
-    }
+    check_with_node(&s.sources.mined, node, address)
+        .err()
+        .map(|e| e.to_string())
 }
 
 async fn earnings(State(s): State<EarningsState>) -> Response {

@@ -351,6 +351,23 @@ impl NodeAnswer {
     }
 }
 
+/// Asks `node` about every unsettled block of `book`, for payout `address`, and takes the
+/// answer in. Nothing is asked when every block has settled.
+pub fn check_with_node(
+    book: &std::sync::Mutex<MinedBlocks>,
+    node: &NodeApi,
+    address: &str,
+) -> Result<(), MarketError> {
+    let lock = || book.lock().unwrap_or_else(|p| p.into_inner());
+    let hashes = lock().to_check();
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let answer = ask_node(node, address, hashes)?;
+    answer.apply(&mut lock());
+    Ok(())
+}
+
 /// Asks `node` about `hashes` for payout `address`.
 pub fn ask_node(
     node: &NodeApi,

@@ -19,8 +19,8 @@ pub use earnings::{earnings_router, EarningsSources, MarketBook};
 pub use events::{EARNINGS_EVERY, EARNINGS_PATH, EVENT_EVERY, SNAPSHOT_PARTS};
 pub use http::{control_router, jobs_router, serve_worker, SWITCHES_SHOWN, TIMELINE_SHOWN};
 pub use mined::{
-    ask_node, Answers, BlockState, MinedBlock, MinedBlocks, MinedBookError, MinedTotals,
-    NodeAnswer, NodeBlock, FINAL_CONFIRMATIONS, LOST_AFTER, MAX_OPEN, RECENT_SHOWN,
+    ask_node, check_with_node, Answers, BlockState, MinedBlock, MinedBlocks, MinedBookError,
+    MinedTotals, NodeAnswer, NodeBlock, FINAL_CONFIRMATIONS, LOST_AFTER, MAX_OPEN, RECENT_SHOWN,
 };
 pub use queue::{JobQueue, QueueError, QueuedJob, Stage};
 pub use run::{Agent, AgentError, PoolStatus};
